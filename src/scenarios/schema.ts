@@ -1,0 +1,250 @@
+import { z } from 'zod';
+import { FAULT_KINDS, type Action, type Fault, type LinkSpec } from '../sim/kernel/types.ts';
+import { TRACE_KINDS } from '../sim/kernel/trace.ts';
+import { parseDuration, type Micros } from '../sim/kernel/time.ts';
+import type { WorldSpec } from '../sim/kernel/world.ts';
+
+/**
+ * The scenario file format, validated at the edge. People write durations as "250ms" / "1.5s" / "2m" (a bare number is
+ * milliseconds) and link latency in milliseconds; the schema turns them into the world's integer microseconds.
+ * Every error names the first problem and where it is: `faults[2].node: unknown node "b9"`.
+ */
+
+const duration = z.union([z.string(), z.number()]).transform((v, ctx): Micros => {
+  const us = typeof v === 'number' ? (Number.isFinite(v) && v >= 0 ? Math.round(v * 1000) : null) : parseDuration(v);
+  if (us === null) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration such as "250ms", "1.5s" or "2m", got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return us;
+});
+
+const probability = z.number().min(0).max(1);
+const nodeId = z.string().regex(/^[A-Za-z][\w.-]{0,31}$/, 'a node id is a letter then up to 31 letters, digits, "_", "." or "-"');
+
+export const linkSchema = z.strictObject({
+  latencyMs: z.number().min(0).max(600_000).optional(),
+  jitterMs: z.number().min(0).max(600_000).optional(),
+  loss: probability.optional(),
+  dup: probability.optional(),
+  reorder: probability.optional(),
+  /** Megabytes per second; 0 or absent = unlimited. */
+  bandwidthMBps: z.number().min(0).max(1_000_000).optional(),
+});
+export type LinkInput = z.infer<typeof linkSchema>;
+
+const eventMatch = z
+  .looseObject({ kind: z.enum(TRACE_KINDS as [string, ...string[]]) })
+  .refine((m) => Object.values(m).every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v)), 'event match fields must be plain values');
+export type EventMatch = { kind: string } & Record<string, string | number | boolean | null>;
+
+const faultFields = {
+  node: nodeId.optional(),
+  loseUnsynced: z.boolean().optional(),
+  shape: z.enum(['isolate', 'halves', 'ring', 'bridge', 'groups']).optional(),
+  groups: z.array(z.array(nodeId).min(1)).min(2).optional(),
+  oneWay: z.boolean().optional(),
+  from: z.union([nodeId, z.literal('*')]).optional(),
+  to: z.union([nodeId, z.literal('*')]).optional(),
+  set: linkSchema.optional(),
+  symmetric: z.boolean().optional(),
+};
+
+export const faultSchema = z.strictObject({ kind: z.enum(FAULT_KINDS as [string, ...string[]]), ...faultFields });
+const scheduledFault = z.strictObject({ at: duration, kind: z.enum(FAULT_KINDS as [string, ...string[]]), ...faultFields });
+
+const bound = { min: z.number().optional(), max: z.number().optional() };
+export const expectationSchema = z.discriminatedUnion('check', [
+  z.strictObject({ check: z.literal('no-violations'), text: z.string().max(300) }),
+  z.strictObject({ check: z.literal('violation'), checker: z.string(), text: z.string().max(300) }),
+  z.strictObject({ check: z.literal('count'), match: eventMatch, from: duration.optional(), to: duration.optional(), ...bound, text: z.string().max(300) }),
+  z.strictObject({ check: z.literal('metric'), metric: z.string(), ...bound, text: z.string().max(300) }),
+  z.strictObject({ check: z.literal('within'), after: eventMatch, then: eventMatch, within: duration, text: z.string().max(300) }),
+]);
+export type Expectation = z.infer<typeof expectationSchema>;
+
+export const scenarioSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a scenario id is lower-case letters, digits and dashes'),
+  title: z.string().min(1).max(120),
+  summary: z.string().max(2000),
+  tags: z.array(z.string().max(32)).max(16),
+  difficulty: z.enum(['intro', 'core', 'deep']),
+  minutes: z.number().int().min(1).max(120),
+  goals: z.array(z.string().max(300)).max(12),
+  seed: z.string().min(1).max(200),
+  duration: duration,
+  topology: z.strictObject({
+    nodes: z.array(z.strictObject({ id: nodeId, kind: z.string(), config: z.record(z.string(), z.unknown()).optional() })).min(1).max(10_000),
+    /** Default config per node kind, merged under each node's own config. */
+    config: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+    link: linkSchema.optional(),
+    links: z.array(linkSchema.extend({ from: z.union([nodeId, z.literal('*')]), to: z.union([nodeId, z.literal('*')]), symmetric: z.boolean().optional() })).max(10_000).optional(),
+    pauseMode: z.enum(['queue', 'drop']).optional(),
+  }),
+  workload: z.record(z.string(), z.unknown()).optional(),
+  faults: z.array(scheduledFault).max(10_000),
+  narration: z.array(z.strictObject({ at: duration.optional(), onEvent: eventMatch.optional(), text: z.string().min(1).max(2000) })).max(500),
+  expect: z.array(expectationSchema).max(100),
+  /** Metric names to report in summaries; empty = all. */
+  metrics: z.array(z.string()).max(100),
+  bugs: z.array(z.string()).max(20).optional(),
+});
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type Scenario = z.output<typeof scenarioSchema>;
+export type NarrationStep = Scenario['narration'][number];
+
+export class ScenarioError extends Error {
+  override name = 'ScenarioError';
+}
+
+/** `a.b[2].c` from a zod issue path. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s ? `.${String(p)}` : String(p);
+  return s || '(top level)';
+}
+
+export function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return `${formatPath(issue.path)}: ${issue.message}`;
+}
+
+export const DEFAULT_LINK: LinkSpec = { latencyUs: 2_000, jitterUs: 1_000, loss: 0, dup: 0, reorder: 0, bandwidthBytesPerS: 0 };
+
+export function linkFromInput(l: LinkInput): Partial<LinkSpec> {
+  const out: Partial<LinkSpec> = {};
+  if (l.latencyMs !== undefined) out.latencyUs = Math.round(l.latencyMs * 1000);
+  if (l.jitterMs !== undefined) out.jitterUs = Math.round(l.jitterMs * 1000);
+  if (l.loss !== undefined) out.loss = l.loss;
+  if (l.dup !== undefined) out.dup = l.dup;
+  if (l.reorder !== undefined) out.reorder = l.reorder;
+  if (l.bandwidthMBps !== undefined) out.bandwidthBytesPerS = Math.round(l.bandwidthMBps * 1_000_000);
+  return out;
+}
+
+/** Turns a validated fault (scenario or user input) into the kernel's closed union. */
+export function toFault(f: z.infer<typeof faultSchema>, where: string, nodes: readonly string[]): Fault {
+  const need = <T>(v: T | undefined, field: string): T => {
+    if (v === undefined) throw new ScenarioError(`${where}.${field}: required for a ${f.kind} fault`);
+    return v;
+  };
+  const known = (id: string, field: string) => {
+    if (!nodes.includes(id)) throw new ScenarioError(`${where}.${field}: unknown node ${JSON.stringify(id)}`);
+    return id;
+  };
+  switch (f.kind) {
+    case 'crash':
+      return { kind: 'crash', node: known(need(f.node, 'node'), 'node'), ...(f.loseUnsynced ? { loseUnsynced: true } : {}) };
+    case 'restart':
+    case 'pause':
+    case 'resume':
+      return { kind: f.kind, node: known(need(f.node, 'node'), 'node') };
+    case 'partition': {
+      const shape = need(f.shape, 'shape');
+      if (f.node !== undefined) known(f.node, 'node');
+      if (shape === 'groups') need(f.groups, 'groups').forEach((g, i) => g.forEach((n, j) => known(n, `groups[${i}][${j}]`)));
+      if (shape === 'bridge' && nodes.length < 3) throw new ScenarioError(`${where}.shape: a bridge needs at least three nodes`);
+      return { kind: 'partition', shape, ...(f.node ? { node: f.node } : {}), ...(f.groups ? { groups: f.groups } : {}), ...(f.oneWay ? { oneWay: true } : {}) };
+    }
+    case 'heal':
+      return { kind: 'heal' };
+    case 'link': {
+      const from = need(f.from, 'from');
+      const to = need(f.to, 'to');
+      if (from !== '*') known(from, 'from');
+      if (to !== '*') known(to, 'to');
+      return { kind: 'link', from, to, set: linkFromInput(need(f.set, 'set')), ...(f.symmetric ? { symmetric: true } : {}) };
+    }
+    default:
+      throw new ScenarioError(`${where}.kind: unknown fault kind ${JSON.stringify(f.kind)}`);
+  }
+}
+
+/**
+ * Validates raw scenario data and builds the world it describes. `seed` overrides the scenario's own; `bugs` adds
+ * teaching bugs. `knownKinds` and `knownBugs` come from the node registry, so a typo is caught here with its path.
+ */
+export function compileScenario(
+  raw: unknown,
+  opts: { seed?: string; bugs?: string[]; knownKinds: readonly string[]; knownBugs: (kinds: string[]) => Record<string, string> },
+): { scenario: Scenario; world: WorldSpec } {
+  const parsed = scenarioSchema.safeParse(raw);
+  if (!parsed.success) throw new ScenarioError(`invalid scenario: ${firstIssue(parsed.error)}`);
+  const s = parsed.data;
+  const ids = s.topology.nodes.map((n) => n.id);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup !== undefined) throw new ScenarioError(`invalid scenario: topology.nodes: node id ${JSON.stringify(dup)} appears twice`);
+  s.topology.nodes.forEach((n, i) => {
+    if (!opts.knownKinds.includes(n.kind)) {
+      throw new ScenarioError(`invalid scenario: topology.nodes[${i}].kind: unknown node kind ${JSON.stringify(n.kind)} (known: ${opts.knownKinds.join(', ')})`);
+    }
+  });
+  const kinds = [...new Set(s.topology.nodes.map((n) => n.kind))];
+  const bugs = [...new Set([...(s.bugs ?? []), ...(opts.bugs ?? [])])];
+  const knownBugs = opts.knownBugs(kinds);
+  for (const b of bugs) {
+    if (!(b in knownBugs)) {
+      const names = Object.keys(knownBugs);
+      throw new ScenarioError(`unknown bug ${JSON.stringify(b)} for this scenario (known: ${names.length ? names.join(', ') : 'none'})`);
+    }
+  }
+  const faults = s.faults.map((f, i) => {
+    if (f.at > s.duration) throw new ScenarioError(`invalid scenario: faults[${i}].at: after the end of the run`);
+    const { at, ...rest } = f;
+    return { at, fault: toFault(rest, `invalid scenario: faults[${i}]`, ids), source: 'scenario' as const };
+  });
+  const links = (s.topology.links ?? []).map((l, i) => {
+    const { from, to, symmetric, ...spec } = l;
+    if (from !== '*' && !ids.includes(from)) throw new ScenarioError(`invalid scenario: topology.links[${i}].from: unknown node ${JSON.stringify(from)}`);
+    if (to !== '*' && !ids.includes(to)) throw new ScenarioError(`invalid scenario: topology.links[${i}].to: unknown node ${JSON.stringify(to)}`);
+    return { from, to, set: linkFromInput(spec), symmetric: symmetric === true };
+  });
+  const world: WorldSpec = {
+    scenario: s.id,
+    seed: opts.seed ?? s.seed,
+    nodes: s.topology.nodes.map((n) => ({ id: n.id, kind: n.kind, config: { ...(s.topology.config?.[n.kind] ?? {}), ...(n.config ?? {}) } })),
+    link: { ...DEFAULT_LINK, ...linkFromInput(s.topology.link ?? {}) },
+    links,
+    faults,
+    bugs,
+    durationUs: s.duration,
+    pauseMode: s.topology.pauseMode ?? 'queue',
+  };
+  return { scenario: s, world };
+}
+
+/** Link settings in the kernel's own units, as user actions and trace files carry them. */
+const micros = z.number().int().min(0).max(3_600_000_000);
+export const kernelLinkSchema = z.strictObject({
+  latencyUs: micros.optional(),
+  jitterUs: micros.optional(),
+  loss: probability.optional(),
+  dup: probability.optional(),
+  reorder: probability.optional(),
+  bandwidthBytesPerS: z.number().int().min(0).max(1e12).optional(),
+});
+
+/** A fault in kernel units: what the fault panel sends to `Lab.inject`. */
+export const kernelFaultSchema = z.strictObject({ kind: z.enum(FAULT_KINDS as [string, ...string[]]), ...faultFields, set: kernelLinkSchema.optional() });
+export const actionSchema = kernelFaultSchema.extend({ at: z.number().int().min(0), step: z.number().int().min(0).optional() });
+
+/** Validates a fault in kernel units against the topology's node ids. */
+export function toKernelFault(raw: unknown, where: string, nodes: readonly string[]): Fault {
+  const parsed = kernelFaultSchema.safeParse(raw);
+  if (!parsed.success) throw new ScenarioError(`${where}.${firstIssue(parsed.error)}`);
+  const { set, ...rest } = parsed.data;
+  const fault = toFault(rest.kind === 'link' ? { ...rest, set: {} } : rest, where, nodes);
+  if (fault.kind === 'link') {
+    if (set === undefined) throw new ScenarioError(`${where}.set: required for a link fault`);
+    fault.set = set;
+  }
+  return fault;
+}
+
+export function toAction(raw: unknown, where: string, nodes: readonly string[]): Action {
+  const parsed = actionSchema.safeParse(raw);
+  if (!parsed.success) throw new ScenarioError(`${where}.${firstIssue(parsed.error)}`);
+  const { at, step, ...f } = parsed.data;
+  return { ...toKernelFault(f, where, nodes), at, ...(step !== undefined ? { step } : {}) };
+}

@@ -1,0 +1,70 @@
+import { assert } from './assert.ts';
+import type { DiskOp, DiskView } from './types.ts';
+
+/**
+ * A node's simulated disk. Writes land in `pending` until a synced write flushes them in order; a crash either
+ * flushes them too (the OS got them out) or, when the fault says so, loses them (power cut before fsync). `data` is
+ * what survives and what `boot` reads. Values are cloned on write, so a node mutating its memory afterwards can never
+ * change what is "on disk"; appended items are expected to be immutable (log entries) and are stored by reference.
+ */
+export interface DiskState {
+  data: Record<string, unknown>;
+  pending: DiskOp[];
+  writes: number;
+  syncs: number;
+}
+
+export const DISK_PENDING_MAX = 100_000;
+
+export function diskCreate(): DiskState {
+  return { data: {}, pending: [], writes: 0, syncs: 0 };
+}
+
+export function diskWrite(disk: DiskState, op: DiskOp, sync: boolean): void {
+  assert(disk.pending.length < DISK_PENDING_MAX, `disk has ${DISK_PENDING_MAX} unsynced writes: a node never syncs`);
+  disk.pending.push(op.op === 'put' ? { ...op, value: structuredClone(op.value) } : op);
+  disk.writes++;
+  if (sync) diskSync(disk);
+}
+
+export function diskSync(disk: DiskState): void {
+  for (const op of disk.pending) applyOp(disk.data, op);
+  disk.pending = [];
+  disk.syncs++;
+}
+
+/** Handles a crash; returns how many unsynced writes were lost. */
+export function diskCrash(disk: DiskState, loseUnsynced: boolean): number {
+  const lost = loseUnsynced ? disk.pending.length : 0;
+  if (loseUnsynced) disk.pending = [];
+  else diskSync(disk);
+  return lost;
+}
+
+export function diskView(disk: DiskState): DiskView {
+  return disk.data;
+}
+
+function applyOp(data: Record<string, unknown>, op: DiskOp): void {
+  switch (op.op) {
+    case 'put':
+      data[op.key] = op.value;
+      return;
+    case 'delete':
+      delete data[op.key];
+      return;
+    case 'append': {
+      const list = (data[op.key] ??= []) as unknown[];
+      assert(Array.isArray(list), `disk key ${op.key} is not a list`);
+      for (const item of op.items) list.push(item);
+      return;
+    }
+    case 'truncate': {
+      const list = data[op.key];
+      assert(Array.isArray(list), `disk key ${op.key} is not a list`);
+      assert(op.length >= 0 && op.length <= list.length, `truncate ${op.key} to ${op.length} of ${list.length}`);
+      list.length = op.length;
+      return;
+    }
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * A stable 64-bit hash over the canonical text of the event stream (two 32-bit FNV-1a lanes with different offsets and
+ * a final avalanche). Canonical text = JSON with object keys sorted, so a trace hashed in Node, in a browser worker, or
+ * after a JSON round trip gives the same 16 hex digits. Not cryptographic; it detects divergence, not tampering.
+ */
+export class StreamHash {
+  private a = 0x811c9dc5;
+  private b = 0x01000193 ^ 0x5bd1e995;
+
+  constructor(state?: [number, number]) {
+    if (state) [this.a, this.b] = state;
+  }
+
+  update(text: string): void {
+    let a = this.a;
+    let b = this.b;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x5bd1e995);
+      b ^= b >>> 15;
+    }
+    // A separator so that ["ab","c"] and ["a","bc"] hash differently.
+    this.a = Math.imul(a ^ 0x1e, 0x01000193);
+    this.b = Math.imul(b ^ 0x1e, 0x5bd1e995);
+  }
+
+  state(): [number, number] {
+    return [this.a, this.b];
+  }
+
+  hex(): string {
+    let a = this.a ^ (this.b >>> 7);
+    let b = this.b ^ (this.a >>> 11);
+    a = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
+    b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
+    a ^= a >>> 16;
+    b ^= b >>> 16;
+    return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+  }
+}
+
+/** JSON with object keys in sorted order at every depth; `undefined` fields are left out, as JSON.stringify does. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    return value === undefined ? 'null' : JSON.stringify(value);
+  }
+  if (Array.isArray(value)) {
+    let s = '[';
+    for (let i = 0; i < value.length; i++) s += (i ? ',' : '') + canonicalJson(value[i]);
+    return s + ']';
+  }
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).sort();
+  let s = '{';
+  let first = true;
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    s += (first ? '' : ',') + JSON.stringify(k) + ':' + canonicalJson(v);
+    first = false;
+  }
+  return s + '}';
+}
+
+export function hashText(text: string): string {
+  const h = new StreamHash();
+  h.update(text);
+  return h.hex();
+}

@@ -1,0 +1,62 @@
+import seedrandom from 'seedrandom';
+import { assert } from './assert.ts';
+
+/**
+ * Named random streams. Every consumer asks for a stream by name (`net`, `faults`, `node:b2:election`, …); each is an
+ * ARC4 generator seeded with `root + '/' + name`, so adding a node or a new consumer never shifts another stream's
+ * draws. Stream states are plain data and are saved in checkpoints.
+ */
+export interface Rng {
+  /** A float in [0, 1). */
+  next(): number;
+  /** An integer in [lo, hi], both inclusive. */
+  int(lo: number, hi: number): number;
+  /** True with probability p. */
+  chance(p: number): boolean;
+  pick<T>(items: readonly T[]): T;
+}
+
+type Arc4 = seedrandom.PRNG & { state(): object };
+
+export class RngStreams {
+  private readonly streams = new Map<string, Arc4>();
+
+  constructor(
+    readonly root: string,
+    private saved: Record<string, object> = {},
+  ) {}
+
+  stream(name: string): Rng {
+    let g = this.streams.get(name);
+    if (!g) {
+      const state = this.saved[name];
+      g = (state
+        ? seedrandom('', { state: state as never })
+        : seedrandom(`${this.root}/${name}`, { state: true })) as Arc4;
+      this.streams.set(name, g);
+    }
+    const gen = g;
+    return {
+      next: () => gen(),
+      int(lo, hi) {
+        assert(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi, `rng.int needs integers lo <= hi, got ${lo}, ${hi}`);
+        return lo + Math.floor(gen() * (hi - lo + 1));
+      },
+      chance(p) {
+        assert(p >= 0 && p <= 1, `probability must be within [0, 1], got ${p}`);
+        return p > 0 && gen() < p;
+      },
+      pick(items) {
+        assert(items.length > 0, 'rng.pick from an empty list');
+        return items[Math.floor(gen() * items.length)];
+      },
+    };
+  }
+
+  /** Plain-data states of every stream used so far, for a checkpoint. */
+  save(): Record<string, object> {
+    const out: Record<string, object> = { ...this.saved };
+    for (const [name, g] of this.streams) out[name] = g.state();
+    return out;
+  }
+}

@@ -1,0 +1,107 @@
+import { assert } from './assert.ts';
+import { canonicalJson, StreamHash } from './hash.ts';
+import type { Micros } from './time.ts';
+import type { Action, Fault, LinkSpec, NodeId, PartitionShape } from './types.ts';
+
+export type DropReason = 'loss' | 'partition' | 'node-down' | 'paused' | 'inbox-full';
+export type FaultSource = 'scenario' | 'user' | 'random';
+
+/**
+ * The closed union of trace events. Every delivery, drop, timer, state change, fault, client operation and checker
+ * verdict is one of these; views switch over `kind` exhaustively. `seq` is the event's index in the trace (0, 1, 2, …),
+ * `t` its virtual time; both are non-decreasing along the trace.
+ */
+export type TraceBody =
+  | { kind: 'run.start'; scenario: string; seed: string; nodes: NodeId[] }
+  | { kind: 'msg.send'; id: number; from: NodeId; to: NodeId; msg: string; body: unknown; size: number; deliverAt: Micros }
+  | { kind: 'msg.deliver'; id: number; from: NodeId; to: NodeId; msg: string; sentAt: Micros }
+  | { kind: 'msg.drop'; id: number; from: NodeId; to: NodeId; msg: string; reason: DropReason }
+  | { kind: 'msg.dup'; id: number; copy: number; from: NodeId; to: NodeId; msg: string; deliverAt: Micros }
+  | { kind: 'timer.fire'; node: NodeId; name: string }
+  | { kind: 'node.boot'; node: NodeId; incarnation: number; recovered: boolean }
+  | { kind: 'node.crash'; node: NodeId; lostWrites: number }
+  | { kind: 'node.pause'; node: NodeId }
+  | { kind: 'node.resume'; node: NodeId; queued: number }
+  | { kind: 'node.state'; node: NodeId; key: string; value: unknown }
+  | { kind: 'node.note'; node: NodeId; name: string; data?: unknown }
+  | { kind: 'net.partition'; shape: PartitionShape; groups: NodeId[][]; oneWay: boolean }
+  | { kind: 'net.heal' }
+  | { kind: 'net.link'; from: NodeId | '*'; to: NodeId | '*'; set: Partial<LinkSpec> }
+  | { kind: 'fault'; source: FaultSource; fault: Fault | Action }
+  | { kind: 'check.violation'; checker: string; message: string; evidence: unknown };
+
+export type TraceKind = TraceBody['kind'];
+export type TraceEvent = TraceBody & { t: Micros; seq: number };
+
+export const TRACE_KINDS: readonly TraceKind[] = [
+  'run.start', 'msg.send', 'msg.deliver', 'msg.drop', 'msg.dup', 'timer.fire', 'node.boot', 'node.crash', 'node.pause',
+  'node.resume', 'node.state', 'node.note', 'net.partition', 'net.heal', 'net.link', 'fault', 'check.violation',
+];
+
+/** The node an event belongs to, for filters and lanes: the receiver of a message, the subject of a node event. */
+export function eventNode(e: TraceBody): NodeId | undefined {
+  if ('node' in e) return e.node;
+  if (e.kind === 'msg.deliver' || e.kind === 'msg.drop') return e.to;
+  if (e.kind === 'msg.send' || e.kind === 'msg.dup') return e.from;
+  return undefined;
+}
+
+export interface TraceState {
+  count: number;
+  hash: [number, number];
+  lastT: Micros;
+}
+
+/**
+ * Records events, keeps the running hash and (optionally) the events themselves. Sweeps switch `keep` off: the hash
+ * alone identifies a run, and a thousand runs need not hold a thousand traces.
+ */
+export class TraceRecorder {
+  readonly events: TraceEvent[] = [];
+  private readonly hash: StreamHash;
+  private _count: number;
+  private lastT: Micros;
+
+  constructor(
+    readonly keep: boolean,
+    private readonly eventsMax: number,
+    state?: TraceState,
+    events?: TraceEvent[],
+  ) {
+    this.hash = new StreamHash(state?.hash);
+    this._count = state?.count ?? 0;
+    this.lastT = state?.lastT ?? 0;
+    if (events) this.events = events;
+    assert(!keep || this.events.length === this._count, 'a kept trace must hold every event counted');
+  }
+
+  get count(): number {
+    return this._count;
+  }
+
+  record(t: Micros, body: TraceBody): TraceEvent {
+    assert(t >= this.lastT, `trace time went backwards: ${t} after ${this.lastT}`);
+    assert(this._count < this.eventsMax, `trace is full (${this.eventsMax} events); shorten the run`);
+    const e = { t, seq: this._count, ...body } as TraceEvent;
+    this.hash.update(canonicalJson(e));
+    this._count++;
+    this.lastT = t;
+    if (this.keep) this.events.push(e);
+    return e;
+  }
+
+  hashHex(): string {
+    return this.hash.hex();
+  }
+
+  state(): TraceState {
+    return { count: this._count, hash: this.hash.state(), lastT: this.lastT };
+  }
+}
+
+/** The hash of a list of events, recomputed from scratch: what an imported trace claims must equal this. */
+export function hashEvents(events: readonly TraceEvent[]): string {
+  const h = new StreamHash();
+  for (const e of events) h.update(canonicalJson(e));
+  return h.hex();
+}

@@ -1,0 +1,486 @@
+import { compileScenario, ScenarioError, toAction, toKernelFault, type Scenario, type ScenarioInput } from '../scenarios/schema.ts';
+import { findScenario, SCENARIOS } from '../scenarios/index.ts';
+import { ExpectationTracker, NarrationTracker, type ExpectResult, type NarrationState } from './expect.ts';
+import { assert } from './kernel/assert.ts';
+import { metricsSummary, type MetricValue } from './kernel/metrics.ts';
+import type { Partition } from './kernel/network.ts';
+import type { Micros } from './kernel/time.ts';
+import { eventNode, type TraceEvent, type TraceKind } from './kernel/trace.ts';
+import type { Action, Fault, Message, NodeId, NodeStatus } from './kernel/types.ts';
+import { World, type Checkpoint, type Violation, type WorldSpec } from './kernel/world.ts';
+import { BEHAVIORS, bugsFor, checkersFor } from './nodes.ts';
+import { APP_VERSION, firstDivergence, formatTrace, parseTrace, TRACE_FORMAT, TRACE_VERSION, TraceError, type TraceHeader } from './tracefile.ts';
+
+/**
+ * The Lab API: one class that loads a scenario, steps and seeks it, takes user actions, and hands out plain-data
+ * snapshots and events. The browser runs it in a Web Worker behind comlink; the CLI, tests and bench use it directly.
+ * It owns no timers: playing is the caller's animation frame calling `advance(wallMs)`, which maps wall time × speed
+ * to virtual time (RaftScope's model), so the same calls give the same run anywhere.
+ *
+ * Seeking back restores the nearest checkpoint and re-runs; the recorded actions make the re-run identical. An action
+ * injected after seeking back forks the timeline: the old future (its later actions and checkpoints) is dropped.
+ */
+
+export class LabError extends Error {
+  override name = 'LabError';
+}
+
+export interface ScenarioInfo {
+  id: string;
+  title: string;
+  summary: string;
+  tags: string[];
+  difficulty: string;
+  minutes: number;
+}
+
+export interface NodeSnapshot {
+  id: NodeId;
+  kind: string;
+  status: NodeStatus;
+  incarnation: number;
+  memory: unknown;
+  disk: { keys: string[]; data: Record<string, unknown>; pendingWrites: number; writes: number; syncs: number };
+  timers: string[];
+  inbox: number;
+}
+
+export interface CheckerStatus {
+  name: string;
+  description: string;
+  violations: number;
+  firstSeq: number | null;
+}
+
+export interface Snapshot {
+  scenario: ScenarioInfo & { goals: string[] };
+  seed: string;
+  bugs: string[];
+  t: Micros;
+  durationUs: Micros;
+  steps: number;
+  done: boolean;
+  playing: boolean;
+  speed: number;
+  nodes: NodeSnapshot[];
+  network: { partition: Partition | null; cut: [NodeId, NodeId][] };
+  inFlight: (Message & { copy: number; doomed: boolean })[];
+  inFlightTotal: number;
+  eventCount: number;
+  traceHash: string;
+  checkers: CheckerStatus[];
+  violations: Violation[];
+  expectations: ExpectResult[];
+  narration: NarrationState[];
+  actions: Action[];
+  metrics: Record<string, MetricValue>;
+  checkpoints: number;
+}
+
+export interface RunSummary {
+  scenario: string;
+  seed: string;
+  virtualMs: number;
+  events: number;
+  traceHash: string;
+  violations: Violation[];
+  metrics: Record<string, MetricValue>;
+}
+
+export interface EventFilter {
+  kinds?: TraceKind[];
+  node?: NodeId;
+  text?: string;
+}
+
+export type StepArg = number | { until: Micros } | { untilKind: TraceKind };
+
+export interface LoadOptions {
+  seed?: string;
+  bugs?: string[];
+  actions?: unknown[];
+  /** Keep every event in memory (the UI and export need them; sweeps do not). Default true. */
+  keepEvents?: boolean;
+}
+
+export interface ImportResult {
+  hash: string;
+  events: number;
+  virtualUs: Micros;
+  scenario: string;
+  seed: string;
+}
+
+export const SPEED_MIN = 0.01;
+export const SPEED_MAX = 1000;
+/** An animation frame never advances more than this much wall time, so a tab waking from sleep does not leap. */
+export const FRAME_WALL_MS_MAX = 250;
+export const IN_FLIGHT_SNAPSHOT_MAX = 2000;
+export const EVENTS_PAGE_MAX = 10_000;
+export const CHECKPOINTS_MAX = 256;
+
+interface Loaded {
+  input: ScenarioInput;
+  scenario: Scenario;
+  spec: WorldSpec;
+  world: World;
+  checkpoints: Checkpoint[];
+  checkpointEveryUs: Micros;
+  nextCheckpointAt: Micros;
+  expect: ExpectationTracker;
+  narration: NarrationTracker;
+}
+
+export class Lab {
+  private run: Loaded | null = null;
+  private playing = false;
+  private speed = 1;
+
+  list(): ScenarioInfo[] {
+    return SCENARIOS.map((s) => info(s as Scenario));
+  }
+
+  /** Loads a built-in scenario by id, or scenario data. On error the current run stays as it was. */
+  load(ref: string | unknown, opts: LoadOptions = {}): Snapshot {
+    this.run = this.build(ref, opts);
+    this.playing = false;
+    return this.snapshot();
+  }
+
+  step(arg: StepArg = 1): Snapshot {
+    const r = this.need();
+    if (typeof arg === 'number') {
+      if (!Number.isInteger(arg) || arg < 1) throw new LabError(`step: expected a positive whole number of steps, got ${arg}`);
+      for (let i = 0; i < arg && r.world.step(); i++) this.afterStep(r);
+    } else if ('until' in arg) {
+      if (!Number.isFinite(arg.until) || arg.until < 0) throw new LabError(`step: bad target time ${arg.until}`);
+      r.world.runUntil(Math.round(arg.until), () => this.afterStep(r));
+    } else {
+      const kind = arg.untilKind;
+      const evs = r.world.trace.events;
+      let scanned = r.world.trace.count;
+      let found = false;
+      while (!found && r.world.step()) {
+        this.afterStep(r);
+        if (!r.world.trace.keep) found = r.world.lastEventKind === kind;
+        for (; scanned < evs.length; scanned++) if (evs[scanned].kind === kind) found = true;
+      }
+    }
+    this.feed(r);
+    return this.snapshot();
+  }
+
+  play(speed: number = this.speed): void {
+    this.setSpeed(speed);
+    this.playing = true;
+  }
+
+  pause(): void {
+    this.playing = false;
+  }
+
+  setSpeed(speed: number): void {
+    if (!(speed >= SPEED_MIN && speed <= SPEED_MAX)) throw new LabError(`speed must be within ${SPEED_MIN}..${SPEED_MAX}, got ${speed}`);
+    this.speed = speed;
+  }
+
+  /** Advances virtual time by `wallMs` × speed while playing; stops playing at the end of the run. */
+  advance(wallMs: number): Snapshot {
+    const r = this.need();
+    if (this.playing && Number.isFinite(wallMs) && wallMs > 0) {
+      const dt = Math.max(1, Math.round(Math.min(wallMs, FRAME_WALL_MS_MAX) * 1000 * this.speed));
+      r.world.runUntil(r.world.t + dt, () => this.afterStep(r));
+      this.feed(r);
+      if (r.world.t >= r.spec.durationUs || r.world.done) this.playing = false;
+    }
+    return this.snapshot();
+  }
+
+  /** Moves to virtual time `t`: forward by running, back by restoring the nearest checkpoint and re-running. */
+  seek(t: Micros): Snapshot {
+    const r = this.need();
+    if (!Number.isFinite(t)) throw new LabError(`seek: bad time ${t}`);
+    const target = Math.max(0, Math.min(Math.round(t), r.spec.durationUs));
+    if (target < r.world.t) {
+      let cp = r.checkpoints[0];
+      for (const c of r.checkpoints) if (c.state.t <= target) cp = c;
+      r.world = new World(r.spec, this.worldOptions(r.spec, true), r.world.actionList, { checkpoint: cp, events: r.world.trace.events });
+      r.nextCheckpointAt = cp.state.t + r.checkpointEveryUs;
+      this.resetTrackers(r);
+    }
+    r.world.runUntil(target, () => this.afterStep(r));
+    this.feed(r);
+    return this.snapshot();
+  }
+
+  /** Applies a fault now and records it as an action (forking the timeline if the run had been seeked back). */
+  inject(raw: Fault | unknown): Snapshot {
+    const r = this.need();
+    let fault: Fault;
+    try {
+      fault = toKernelFault(raw, 'action', r.world.nodeIds);
+    } catch (e) {
+      throw new LabError(e instanceof Error ? e.message : String(e));
+    }
+    const why = r.world.cannotApply(fault);
+    if (why !== null) throw new LabError(`cannot ${fault.kind}: ${why}`);
+    if (r.world.t > r.spec.durationUs || r.world.done && r.world.t >= r.spec.durationUs) throw new LabError('the run is over; seek back to inject a fault');
+    const action: Action = { ...fault, at: r.world.t, step: r.world.steps };
+    r.world.fork(action);
+    r.checkpoints = r.checkpoints.filter((c) => c.state.steps <= r.world.steps);
+    assert(r.world.step(), 'a forked action must apply at once');
+    this.afterStep(r);
+    this.feed(r);
+    return this.snapshot();
+  }
+
+  snapshot(): Snapshot {
+    const r = this.need();
+    const w = r.world;
+    const metrics = this.metrics(r);
+    const done = w.done || w.t >= r.spec.durationUs;
+    const counts = new Map<string, { n: number; first: number | null }>();
+    for (const v of w.state.violations) {
+      const c = counts.get(v.checker) ?? { n: 0, first: v.seq };
+      c.n++;
+      counts.set(v.checker, c);
+    }
+    const inFlightAll = w.inFlight(Number.MAX_SAFE_INTEGER);
+    return {
+      scenario: { ...info(r.scenario), goals: [...r.scenario.goals] },
+      seed: r.spec.seed,
+      bugs: [...r.spec.bugs],
+      t: w.t,
+      durationUs: r.spec.durationUs,
+      steps: w.steps,
+      done,
+      playing: this.playing,
+      speed: this.speed,
+      nodes: w.nodeIds.map((id) => {
+        const n = w.node(id);
+        return {
+          id,
+          kind: n.kind,
+          status: n.status,
+          incarnation: n.incarnation,
+          memory: structuredClone(n.memory),
+          disk: { keys: Object.keys(n.disk.data).sort(), data: structuredClone(n.disk.data), pendingWrites: n.disk.pending.length, writes: n.disk.writes, syncs: n.disk.syncs },
+          timers: Object.keys(n.timers).sort(),
+          inbox: n.inbox.length,
+        };
+      }),
+      network: {
+        partition: w.state.net.partition ? structuredClone(w.state.net.partition) : null,
+        cut: Object.keys(w.state.net.cut).map((k) => k.split('>') as [NodeId, NodeId]),
+      },
+      inFlight: structuredClone(inFlightAll.slice(0, IN_FLIGHT_SNAPSHOT_MAX)),
+      inFlightTotal: inFlightAll.length,
+      eventCount: w.trace.count,
+      traceHash: w.trace.hashHex(),
+      checkers: checkersFor(r.spec.nodes.map((n) => n.kind)).map((c) => ({
+        name: c.name,
+        description: c.description,
+        violations: counts.get(c.name)?.n ?? 0,
+        firstSeq: counts.get(c.name)?.first ?? null,
+      })),
+      violations: structuredClone(w.state.violations.slice(0, 100)),
+      expectations: r.expect.results(done, metrics),
+      narration: r.narration.at(w.t),
+      actions: structuredClone([...w.actionList]),
+      metrics,
+      checkpoints: r.checkpoints.length,
+    };
+  }
+
+  /** Up to `limit` events from `fromSeq` on that pass `filter`. */
+  events(fromSeq = 0, limit = 500, filter: EventFilter = {}): TraceEvent[] {
+    const r = this.need();
+    const evs = r.world.trace.events;
+    const lim = Math.max(0, Math.min(limit, EVENTS_PAGE_MAX));
+    const kinds = filter.kinds && filter.kinds.length ? new Set(filter.kinds) : null;
+    const text = filter.text?.toLowerCase() ?? '';
+    const out: TraceEvent[] = [];
+    for (let i = Math.max(0, fromSeq); i < evs.length && out.length < lim; i++) {
+      const e = evs[i];
+      if (kinds && !kinds.has(e.kind)) continue;
+      if (filter.node && eventNode(e) !== filter.node && !('from' in e && e.from === filter.node)) continue;
+      if (text && !JSON.stringify(e).toLowerCase().includes(text)) continue;
+      out.push(e);
+    }
+    return out;
+  }
+
+  summary(): RunSummary {
+    const r = this.need();
+    const w = r.world;
+    return {
+      scenario: r.scenario.id,
+      seed: r.spec.seed,
+      virtualMs: w.t / 1000,
+      events: w.trace.count,
+      traceHash: w.trace.hashHex(),
+      violations: structuredClone(w.state.violations),
+      metrics: this.metrics(r),
+    };
+  }
+
+  /** Runs to the end of the scenario (or `untilUs`) in one call. */
+  runToEnd(untilUs?: Micros): Snapshot {
+    const r = this.need();
+    return this.step({ until: untilUs ?? r.spec.durationUs });
+  }
+
+  exportTrace(format: 'json' | 'jsonl' = 'json'): string {
+    const r = this.need();
+    if (format !== 'json' && format !== 'jsonl') throw new LabError(`exportTrace: unknown format ${String(format)}`);
+    if (!r.world.trace.keep) throw new LabError('exportTrace: this run was loaded without keeping events');
+    return formatTrace(this.header(r), r.world.trace.events, format);
+  }
+
+  header(r: Loaded = this.need()): TraceHeader {
+    return {
+      format: TRACE_FORMAT,
+      version: TRACE_VERSION,
+      app: APP_VERSION,
+      scenario: r.scenario.id,
+      seed: r.spec.seed,
+      config: { scenario: structuredClone(r.input), bugs: [...r.spec.bugs] },
+      actions: structuredClone(r.world.actionList.slice(0, r.world.state.nextAction)),
+      eventCount: r.world.trace.count,
+      virtualUs: r.world.t,
+      hash: r.world.trace.hashHex(),
+    };
+  }
+
+  /**
+   * Validates a trace file, re-runs its scenario + seed + actions and checks the hash. On success the lab shows the
+   * re-run at the trace's end; on any failure it throws and the current run is untouched.
+   */
+  importTrace(text: string): ImportResult {
+    let file;
+    try {
+      file = parseTrace(text);
+    } catch (e) {
+      throw new LabError(`import failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const r = this.replay(file.config.scenario, file.seed, file.config.bugs, file.actions, file.events.length, file.virtualUs);
+    const got = r.world.trace.hashHex();
+    if (got !== file.hash || r.world.trace.count !== file.events.length) {
+      const d = firstDivergence(file.events, r.world.trace.events);
+      const where = d ? `first difference at event #${d.index}: trace has ${d.expected}, re-run has ${d.actual}` : `trace has ${file.events.length} events, re-run has ${r.world.trace.count}`;
+      throw new LabError(`import failed: replay diverged (hash ${file.hash} vs ${got}); ${where}`);
+    }
+    this.run = r;
+    this.playing = false;
+    return { hash: got, events: r.world.trace.count, virtualUs: r.world.t, scenario: r.scenario.id, seed: r.spec.seed };
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------------------
+
+  private replay(scenario: unknown, seed: string, bugs: string[], actions: unknown[], events: number, virtualUs: Micros): Loaded {
+    let r: Loaded;
+    try {
+      r = this.build(scenario, { seed, bugs, actions });
+    } catch (e) {
+      throw new LabError(`import failed: config.${e instanceof Error ? e.message : String(e)}`);
+    }
+    // Re-run exactly as many events as the trace holds, then move the clock to where the trace's run stood.
+    while (r.world.trace.count < events && r.world.step()) this.afterStep(r);
+    if (virtualUs > r.world.t && r.world.trace.count === events) {
+      const next = r.world.nextTime();
+      if (next === null || next > virtualUs) r.world.runUntil(virtualUs);
+    }
+    this.feed(r);
+    return r;
+  }
+
+  private build(ref: string | unknown, opts: LoadOptions): Loaded {
+    let input: unknown = ref;
+    if (typeof ref === 'string') {
+      input = findScenario(ref);
+      if (!input) throw new LabError(`unknown scenario ${JSON.stringify(ref)} (known: ${SCENARIOS.map((s) => s.id).join(', ')})`);
+    }
+    if (opts.seed !== undefined && (typeof opts.seed !== 'string' || opts.seed.length === 0 || opts.seed.length > 200)) {
+      throw new LabError('seed must be a non-empty string of at most 200 characters');
+    }
+    let compiled;
+    try {
+      compiled = compileScenario(input, { seed: opts.seed, bugs: opts.bugs, knownKinds: Object.keys(BEHAVIORS), knownBugs: bugsFor });
+    } catch (e) {
+      if (e instanceof ScenarioError) throw new LabError(e.message);
+      throw e;
+    }
+    const { scenario, world: spec } = compiled;
+    const ids = spec.nodes.map((n) => n.id);
+    const actions = (opts.actions ?? []).map((a, i) => {
+      try {
+        return toAction(a, `actions[${i}]`, ids);
+      } catch (e) {
+        throw new LabError(e instanceof Error ? e.message : String(e));
+      }
+    });
+    const world = new World(spec, this.worldOptions(spec, opts.keepEvents !== false), actions);
+    const everyUs = Math.max(250_000, Math.ceil(spec.durationUs / 200));
+    const r: Loaded = {
+      input: structuredClone(input) as ScenarioInput,
+      scenario,
+      spec,
+      world,
+      checkpoints: [world.checkpoint()],
+      checkpointEveryUs: everyUs,
+      nextCheckpointAt: everyUs,
+      expect: new ExpectationTracker(scenario.expect),
+      narration: new NarrationTracker(scenario.narration),
+    };
+    this.feed(r);
+    return r;
+  }
+
+  private worldOptions(spec: WorldSpec, keepEvents: boolean) {
+    return { behaviors: BEHAVIORS, checkers: checkersFor(spec.nodes.map((n) => n.kind)), keepEvents };
+  }
+
+  private afterStep(r: Loaded): void {
+    if (r.world.t < r.nextCheckpointAt) return;
+    r.checkpoints.push(r.world.checkpoint());
+    r.nextCheckpointAt = r.world.t + r.checkpointEveryUs;
+    if (r.checkpoints.length > CHECKPOINTS_MAX) {
+      // Thin out every other checkpoint but the first, and space future ones twice as far apart.
+      r.checkpoints = r.checkpoints.filter((_, i) => i === 0 || i % 2 === 0);
+      r.checkpointEveryUs *= 2;
+    }
+  }
+
+  private resetTrackers(r: Loaded): void {
+    r.expect = new ExpectationTracker(r.scenario.expect);
+    r.narration = new NarrationTracker(r.scenario.narration);
+  }
+
+  private feed(r: Loaded): void {
+    const evs = r.world.trace.events;
+    if (!r.world.trace.keep) return;
+    if (r.expect.fed > evs.length) this.resetTrackers(r);
+    for (let i = r.expect.fed; i < evs.length; i++) {
+      r.expect.feed(evs[i]);
+      r.narration.feed(evs[i]);
+    }
+  }
+
+  private metrics(r: Loaded): Record<string, MetricValue> {
+    const all = metricsSummary(r.world.state.metrics);
+    const wanted = r.scenario.metrics;
+    if (wanted.length === 0) return all;
+    const out: Record<string, MetricValue> = {};
+    for (const name of wanted) if (name in all) out[name] = all[name];
+    return out;
+  }
+
+  private need(): Loaded {
+    if (!this.run) throw new LabError('no scenario loaded');
+    return this.run;
+  }
+}
+
+function info(s: Scenario): ScenarioInfo {
+  return { id: s.id, title: s.title, summary: s.summary, tags: [...s.tags], difficulty: s.difficulty, minutes: s.minutes };
+}

@@ -1,0 +1,29 @@
+import { KERNEL_CHECKERS } from './check/kernel.ts';
+import type { Checker } from './kernel/checker.ts';
+import type { NodeBehavior } from './kernel/types.ts';
+import { epochsIncrease, pinger } from './ping/pinger.ts';
+
+/**
+ * Every node kind the simulator knows, and the checkers each kind brings. A scenario names kinds; the world runs
+ * the kernel checkers always, plus the checkers of the kinds present.
+ */
+export const BEHAVIORS: Readonly<Record<string, NodeBehavior<any, any>>> = {
+  pinger,
+};
+
+const KIND_CHECKERS: Readonly<Record<string, readonly Checker[]>> = {
+  pinger: [epochsIncrease as Checker],
+};
+
+export function checkersFor(kinds: Iterable<string>): Checker[] {
+  const out: Checker[] = [...KERNEL_CHECKERS];
+  for (const k of new Set(kinds)) for (const c of KIND_CHECKERS[k] ?? []) if (!out.includes(c)) out.push(c);
+  return out;
+}
+
+/** Teaching bugs understood by the given kinds: name → what it removes. */
+export function bugsFor(kinds: Iterable<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of new Set(kinds)) Object.assign(out, BEHAVIORS[k]?.bugs ?? {});
+  return out;
+}

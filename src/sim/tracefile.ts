@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import { actionSchema, firstIssue, formatPath } from '../scenarios/schema.ts';
+import { canonicalJson } from './kernel/hash.ts';
+import { hashEvents, TRACE_KINDS, type TraceEvent } from './kernel/trace.ts';
+import type { Action } from './kernel/types.ts';
+
+/**
+ * The native trace file (DESIGN.md): a header with everything needed to re-run (scenario data, seed, teaching bugs,
+ * user actions) plus the events and their hash. JSON for short runs; JSON Lines (header line, then one event a line)
+ * for long ones. Import validates before it touches anything and names the first problem with its path.
+ */
+export const TRACE_FORMAT = 'streamlab-trace';
+export const TRACE_VERSION = 1;
+export const APP_VERSION = '0.1.0';
+/** Larger files are refused before parsing: a browser tab should not freeze on a stray multi-gigabyte drop. */
+export const TRACE_TEXT_MAX = 64 * 1024 * 1024;
+export const TRACE_DEPTH_MAX = 64;
+
+export interface TraceHeader {
+  format: typeof TRACE_FORMAT;
+  version: typeof TRACE_VERSION;
+  app: string;
+  scenario: string;
+  seed: string;
+  config: { scenario: unknown; bugs: string[] };
+  actions: Action[];
+  eventCount: number;
+  virtualUs: number;
+  hash: string;
+}
+
+export interface TraceFile extends TraceHeader {
+  events: TraceEvent[];
+}
+
+export class TraceError extends Error {
+  override name = 'TraceError';
+}
+
+const headerSchema = z.strictObject({
+  format: z.literal(TRACE_FORMAT, { message: `expected "${TRACE_FORMAT}"` }),
+  version: z.number().refine((v) => v === TRACE_VERSION, { message: `this lab reads version ${TRACE_VERSION} traces` }),
+  app: z.string().max(40),
+  scenario: z.string().max(64),
+  seed: z.string().min(1).max(200),
+  config: z.strictObject({ scenario: z.record(z.string(), z.unknown()), bugs: z.array(z.string()).max(20) }),
+  actions: z.array(actionSchema).max(100_000),
+  eventCount: z.number().int().min(0),
+  virtualUs: z.number().int().min(0),
+  hash: z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 hex digits'),
+});
+
+const eventSchema = z.looseObject({
+  t: z.number().int().min(0),
+  seq: z.number().int().min(0),
+  kind: z.enum(TRACE_KINDS as [string, ...string[]]),
+});
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text, (key, value) => {
+      if (FORBIDDEN_KEYS.has(key)) throw new TraceError(`${where}: forbidden key ${JSON.stringify(key)}`);
+      return value;
+    });
+  } catch (err) {
+    if (err instanceof TraceError) throw err;
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new TraceError(`${where}: not valid JSON (${msg})`);
+  }
+}
+
+function checkDepth(value: unknown, where: string): void {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > TRACE_DEPTH_MAX) throw new TraceError(`${where}: nested deeper than ${TRACE_DEPTH_MAX} levels`);
+    for (const c of Object.values(v)) stack.push([c, d + 1]);
+  }
+}
+
+export function parseTrace(text: string): TraceFile {
+  if (typeof text !== 'string') throw new TraceError('trace: expected text');
+  if (text.length > TRACE_TEXT_MAX) {
+    throw new TraceError(`trace: file is ${(text.length / 1e6).toFixed(1)} MB; the limit is ${TRACE_TEXT_MAX / 1024 / 1024} MB`);
+  }
+  const trimmed = text.trimStart();
+  if (trimmed === '') throw new TraceError('trace: file is empty');
+  const firstLineEnd = trimmed.indexOf('\n');
+  let raw: Record<string, unknown>;
+  let events: unknown[];
+  const whole = firstLineEnd < 0 ? null : parseMaybe(trimmed.slice(0, firstLineEnd));
+  if (whole !== null && typeof whole === 'object' && !Array.isArray(whole) && !('events' in whole)) {
+    // JSON Lines: header on the first line, then one event per line.
+    raw = whole as Record<string, unknown>;
+    events = [];
+    const lines = trimmed.slice(firstLineEnd + 1).split('\n');
+    lines.forEach((line, i) => {
+      if (line.trim() !== '') events.push(parseJson(line, `line ${i + 2}`));
+    });
+  } else {
+    const doc = parseJson(text, 'trace');
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new TraceError('trace: expected a JSON object');
+    raw = doc as Record<string, unknown>;
+    if (!Array.isArray(raw.events)) throw new TraceError('events: expected an array of events');
+    events = raw.events;
+  }
+  checkDepth(raw, 'trace');
+  const { events: _ignored, ...headerRaw } = raw;
+  const header = headerSchema.safeParse(headerRaw);
+  if (!header.success) throw new TraceError(firstIssue(header.error));
+  const out: TraceEvent[] = [];
+  for (let i = 0; i < events.length; i++) {
+    checkDepth(events[i], `events[${i}]`);
+    const ev = eventSchema.safeParse(events[i]);
+    if (!ev.success) throw new TraceError(`events[${i}].${formatPath(ev.error.issues[0].path)}: ${ev.error.issues[0].message}`);
+    const e = ev.data as unknown as TraceEvent;
+    if (e.seq !== i) throw new TraceError(`events[${i}].seq: expected ${i}, got ${e.seq}`);
+    if (i > 0 && e.t < out[i - 1].t) throw new TraceError(`events[${i}].t: time goes backwards (${e.t} after ${out[i - 1].t})`);
+    out.push(e);
+  }
+  if (out.length !== header.data.eventCount) {
+    throw new TraceError(`eventCount: header says ${header.data.eventCount} events, file has ${out.length} (truncated?)`);
+  }
+  const hash = hashEvents(out);
+  if (hash !== header.data.hash) throw new TraceError(`hash: header says ${header.data.hash}, events hash to ${hash} (edited or corrupted)`);
+  return { ...(header.data as unknown as TraceHeader), events: out };
+}
+
+function parseMaybe(line: string): unknown {
+  try {
+    return parseJson(line, 'line 1');
+  } catch {
+    return null;
+  }
+}
+
+export function formatTrace(header: TraceHeader, events: readonly TraceEvent[], format: 'json' | 'jsonl'): string {
+  if (format === 'jsonl') {
+    const lines = [JSON.stringify(header)];
+    for (const e of events) lines.push(JSON.stringify(e));
+    return lines.join('\n') + '\n';
+  }
+  const head = JSON.stringify(header);
+  const parts = [head.slice(0, -1), ',"events":[\n'];
+  events.forEach((e, i) => parts.push((i ? ',\n' : '') + JSON.stringify(e)));
+  parts.push('\n]}\n');
+  return parts.join('');
+}
+
+/** The first index where two event lists differ, with both sides, or null when one is a prefix of the other. */
+export function firstDivergence(a: readonly TraceEvent[], b: readonly TraceEvent[]): { index: number; expected: string; actual: string } | null {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = canonicalJson(a[i]);
+    const y = canonicalJson(b[i]);
+    if (x !== y) return { index: i, expected: x, actual: y };
+  }
+  return null;
+}
