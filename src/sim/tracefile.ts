@@ -107,8 +107,8 @@ export function parseTrace(text: string): TraceFile {
     if (!Array.isArray(raw.events)) throw new TraceError('events: expected an array of events');
     events = raw.events;
   }
-  checkDepth(raw, 'trace');
   const { events: _ignored, ...headerRaw } = raw;
+  checkDepth(headerRaw, 'trace');
   const header = headerSchema.safeParse(headerRaw);
   if (!header.success) throw new TraceError(firstIssue(header.error));
   const out: TraceEvent[] = [];
