@@ -5,6 +5,8 @@ import type { NodeId, NodeStatus } from './types.ts';
 export interface CheckView {
   readonly t: number;
   status(node: NodeId): NodeStatus;
+  /** A node's memory (null while crashed). Read-only: checkers must never change it. */
+  memory(node: NodeId): unknown;
   nodeIds(): readonly NodeId[];
 }
 

@@ -122,6 +122,7 @@ export class World {
     this.view = {
       t: 0,
       status: (id) => this.node(id).status,
+      memory: (id) => this.node(id).memory,
       nodeIds: () => this.nodeIds,
     };
     Object.defineProperty(this.view, 't', { get: () => this.state.t });
