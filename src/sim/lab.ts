@@ -202,6 +202,7 @@ export class Lab {
     if (!Number.isFinite(t)) throw new LabError(`seek: bad time ${t}`);
     const target = Math.max(0, Math.min(Math.round(t), r.spec.durationUs));
     if (target < r.world.t) {
+      if (r.checkpoints.length === 0) throw new LabError('seek: this run was loaded without keeping events, so it cannot go back');
       let cp = r.checkpoints[0];
       for (const c of r.checkpoints) if (c.state.t <= target) cp = c;
       r.world = new World(r.spec, this.worldOptions(r.spec, true), r.world.actionList, { checkpoint: cp, events: r.world.trace.events });
@@ -426,7 +427,8 @@ export class Lab {
       scenario,
       spec,
       world,
-      checkpoints: [world.checkpoint()],
+      // Runs that keep no events (sweeps, benches) cannot be browsed, so they skip checkpoints too.
+      checkpoints: opts.keepEvents === false ? [] : [world.checkpoint()],
       checkpointEveryUs: everyUs,
       nextCheckpointAt: everyUs,
       expect: new ExpectationTracker(scenario.expect),
@@ -441,7 +443,7 @@ export class Lab {
   }
 
   private afterStep(r: Loaded): void {
-    if (r.world.t < r.nextCheckpointAt) return;
+    if (r.world.t < r.nextCheckpointAt || r.checkpoints.length === 0) return;
     r.checkpoints.push(r.world.checkpoint());
     r.nextCheckpointAt = r.world.t + r.checkpointEveryUs;
     if (r.checkpoints.length > CHECKPOINTS_MAX) {
@@ -467,7 +469,7 @@ export class Lab {
   }
 
   private metrics(r: Loaded): Record<string, MetricValue> {
-    const all = metricsSummary(r.world.state.metrics);
+    const all = metricsSummary(r.world.metrics());
     const wanted = r.scenario.metrics;
     if (wanted.length === 0) return all;
     const out: Record<string, MetricValue> = {};

@@ -116,7 +116,8 @@ export function parseTrace(text: string): TraceFile {
     checkDepth(events[i], `events[${i}]`);
     const ev = eventSchema.safeParse(events[i]);
     if (!ev.success) throw new TraceError(`events[${i}].${formatPath(ev.error.issues[0].path)}: ${ev.error.issues[0].message}`);
-    const e = ev.data as unknown as TraceEvent;
+    // Keep the parsed object itself, not zod's copy: the hash is over the text as recorded, key order included.
+    const e = events[i] as TraceEvent;
     if (e.seq !== i) throw new TraceError(`events[${i}].seq: expected ${i}, got ${e.seq}`);
     if (i > 0 && e.t < out[i - 1].t) throw new TraceError(`events[${i}].t: time goes backwards (${e.t} after ${out[i - 1].t})`);
     out.push(e);

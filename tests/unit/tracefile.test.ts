@@ -112,7 +112,7 @@ describe('trace import rejects bad input and keeps the current run', () => {
 
   it('a trace naming an unknown node kind in its scenario is refused with the path', () => {
     const doc = JSON.parse(exported().json);
-    doc.config.scenario.topology.nodes[0].kind = 'raft';
-    rejects(JSON.stringify(doc), /config\.invalid scenario: topology\.nodes\[0\]\.kind: unknown node kind "raft"/);
+    doc.config.scenario.topology.nodes[0].kind = 'paxos';
+    rejects(JSON.stringify(doc), /config\.invalid scenario: topology\.nodes\[0\]\.kind: unknown node kind "paxos"/);
   });
 });

@@ -25,4 +25,6 @@ export interface Checker<S = unknown> {
   description: string;
   init(): S;
   onEvent(state: S, e: TraceEvent, view: CheckView): Finding | null;
+  /** Observers may also report run metrics: a number is a counter, a list is a set of samples. */
+  metrics?(state: S): Record<string, number | number[]>;
 }

@@ -1,7 +1,7 @@
 /**
- * A stable 64-bit hash over the canonical text of the event stream (two 32-bit FNV-1a lanes with different offsets and
- * a final avalanche). Canonical text = JSON with object keys sorted, so a trace hashed in Node, in a browser worker, or
- * after a JSON round trip gives the same 16 hex digits. Not cryptographic; it detects divergence, not tampering.
+ * A stable 64-bit hash over the text of the event stream (two 32-bit FNV-1a lanes with different offsets and a final
+ * avalanche), giving the same 16 hex digits in Node, in a browser worker, and after a JSON round trip. Not
+ * cryptographic; it detects divergence, not tampering.
  */
 export class StreamHash {
   private a = 0x811c9dc5;

@@ -88,6 +88,7 @@ export interface NodeContext {
   readonly peers: readonly NodeId[];
   /** A random stream private to this node: `node:<id>:<name>`. */
   rng(name: string): Rng;
+  /** Sends `body` by reference: neither side may change it afterwards (the trace holds the same object). */
   send(to: NodeId, kind: string, body: unknown, size?: number): void;
   persist(op: DiskOp, sync: boolean): void;
   setTimer(name: string, after: Micros): void;

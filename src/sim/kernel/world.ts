@@ -1,10 +1,11 @@
 import { assert, assertNever } from './assert.ts';
 import type { Checker, CheckView, Finding } from './checker.ts';
+import { cloneShared } from './clone.ts';
 import { diskCrash, diskCreate, diskView, diskWrite, type DiskState } from './disk.ts';
 import { heapCreate, heapPeek, heapPop, heapPush, type HeapState } from './heap.ts';
 import { metricCount, metricObserve, metricsCreate, type MetricsState } from './metrics.ts';
 import { isCut, netCreate, netHeal, netPartition, netSetLink, partitionGroups, transmit, type NetState } from './network.ts';
-import { RngStreams } from './rng.ts';
+import { RngStreams, type Rng } from './rng.ts';
 import type { Micros } from './time.ts';
 import { TraceRecorder, type FaultSource, type TraceBody, type TraceEvent, type TraceKind, type TraceState } from './trace.ts';
 import type { Action, DiskOp, Fault, LinkSpec, Message, NodeBehavior, NodeContext, NodeId, NodeInput, NodeStatus } from './types.ts';
@@ -105,6 +106,7 @@ export class World {
   private actions: Action[];
   private readonly view: CheckView;
   private lastKind: TraceKind | null = null;
+  private readonly buffers = new Map<NodeId, EffectBuffer>();
 
   constructor(
     readonly spec: WorldSpec,
@@ -128,7 +130,7 @@ export class World {
     Object.defineProperty(this.view, 't', { get: () => this.state.t });
 
     if (from) {
-      const cp = structuredClone(from.checkpoint);
+      const cp = cloneShared(from.checkpoint);
       this.state = cp.state;
       this.rng = new RngStreams(spec.seed, cp.rng);
       this.trace = new TraceRecorder(opts.keepEvents, LIMITS.traceEventsMax, cp.trace, opts.keepEvents ? from.events.slice(0, cp.trace.count) : undefined);
@@ -180,8 +182,22 @@ export class World {
     return n;
   }
 
+  /** Node metrics plus what observer checkers measured (their lists become sample sets, their numbers counters). */
+  metrics(): MetricsState {
+    const m = this.state.metrics;
+    const out: MetricsState = { counters: { ...m.counters }, samples: { ...m.samples }, samplesDropped: { ...m.samplesDropped } };
+    for (const c of this.opts.checkers) {
+      if (!c.metrics) continue;
+      for (const [name, v] of Object.entries(c.metrics(this.state.checks[c.name]))) {
+        if (Array.isArray(v)) out.samples[name] = v;
+        else out.counters[name] = v;
+      }
+    }
+    return out;
+  }
+
   checkpoint(): Checkpoint {
-    return structuredClone({ state: this.state, rng: this.rng.save(), trace: this.trace.state() });
+    return cloneShared({ state: this.state, rng: this.rng.save(), trace: this.trace.state() });
   }
 
   /** The kind of the last event the last step recorded (for "step until kind"). */
@@ -355,17 +371,17 @@ export class World {
     const { msg } = item;
     const base = { id: msg.id, from: msg.from, to: msg.to, msg: msg.kind };
     const n = this.node(msg.to);
-    if (item.lost) return void this.emit({ ...base, kind: 'msg.drop', reason: 'loss' });
-    if (item.cutAtSend || isCut(this.state.net, msg.from, msg.to)) return void this.emit({ ...base, kind: 'msg.drop', reason: 'partition' });
-    if (n.status === 'crashed') return void this.emit({ ...base, kind: 'msg.drop', reason: 'node-down' });
+    if (item.lost) return void this.emit({ kind: 'msg.drop', ...base, reason: 'loss' });
+    if (item.cutAtSend || isCut(this.state.net, msg.from, msg.to)) return void this.emit({ kind: 'msg.drop', ...base, reason: 'partition' });
+    if (n.status === 'crashed') return void this.emit({ kind: 'msg.drop', ...base, reason: 'node-down' });
     if (n.status === 'paused') {
-      if (this.spec.pauseMode === 'drop') return void this.emit({ ...base, kind: 'msg.drop', reason: 'paused' });
-      if (n.inbox.length >= LIMITS.inboxMax) return void this.emit({ ...base, kind: 'msg.drop', reason: 'inbox-full' });
-      this.emit({ ...base, kind: 'msg.deliver', sentAt: msg.sentAt });
+      if (this.spec.pauseMode === 'drop') return void this.emit({ kind: 'msg.drop', ...base, reason: 'paused' });
+      if (n.inbox.length >= LIMITS.inboxMax) return void this.emit({ kind: 'msg.drop', ...base, reason: 'inbox-full' });
+      this.emit({ kind: 'msg.deliver', ...base, sentAt: msg.sentAt });
       n.inbox.push({ type: 'message', msg });
       return;
     }
-    this.emit({ ...base, kind: 'msg.deliver', sentAt: msg.sentAt });
+    this.emit({ kind: 'msg.deliver', ...base, sentAt: msg.sentAt });
     this.runNode(n, { type: 'message', msg });
   }
 
@@ -432,16 +448,22 @@ export class World {
     const spec = this.spec.nodes.find((s) => s.id === id)!;
     const recovered = Object.keys(n.disk.data).length > 0;
     this.emit({ kind: 'node.boot', node: id, incarnation: n.incarnation, recovered });
-    const fx = new EffectBuffer(this, n);
+    const fx = this.buffer(n);
     n.memory = this.behavior(n).boot(spec.config, diskView(n.disk), fx.ctx);
     fx.apply();
   }
 
   private runNode(n: NodeRecord, input: NodeInput): void {
     assert(n.status === 'up', `node ${n.id} must be up to step`);
-    const fx = new EffectBuffer(this, n);
+    const fx = this.buffer(n);
     this.behavior(n).step(n.memory, input, fx.ctx);
     fx.apply();
+  }
+
+  private buffer(n: NodeRecord): EffectBuffer {
+    let b = this.buffers.get(n.id);
+    if (!b) this.buffers.set(n.id, (b = new EffectBuffer(this, n)));
+    return b.reset();
   }
 
   private behavior(n: NodeRecord): NodeBehavior {
@@ -486,7 +508,8 @@ export class World {
 
 /**
  * Collects what one node asks for while it handles one input; `apply` hands it to the world in the order
- * disk → events → timers → messages. The context given to the node only records.
+ * disk → events → timers → messages. The context given to the node only records. One buffer per node is made once
+ * and reset before each step, so the hot path allocates no closures.
  */
 class EffectBuffer {
   readonly writes: { op: DiskOp; sync: boolean }[] = [];
@@ -504,11 +527,18 @@ class EffectBuffer {
     const id = n.id;
     const peers = world.nodeIds.filter((p) => p !== id);
     const bugs = world.spec.bugs;
+    const rngs = new Map<string, Rng>();
     this.ctx = {
       id,
-      now: world.t,
+      get now() {
+        return world.t;
+      },
       peers,
-      rng: (name) => world.rng.stream(`node:${id}:${name}`),
+      rng: (name) => {
+        let r = rngs.get(name);
+        if (!r) rngs.set(name, (r = world.rng.stream(`node:${id}:${name}`)));
+        return r;
+      },
       send: (to, kind, body, size = 64) => void this.sends.push({ to, kind, body, size }),
       persist: (op, sync) => void this.writes.push({ op, sync }),
       setTimer: (name, after) => void this.timers.set(name, after),
@@ -519,6 +549,16 @@ class EffectBuffer {
       observe: (metric, value) => void this.samples.push([metric, value]),
       bug: (name) => bugs.includes(name),
     };
+  }
+
+  reset(): this {
+    this.writes.length = 0;
+    this.events.length = 0;
+    this.timers.clear();
+    this.sends.length = 0;
+    this.counts.clear();
+    this.samples.length = 0;
+    return this;
   }
 
   apply(): void {
