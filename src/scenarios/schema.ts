@@ -38,11 +38,14 @@ const eventMatch = z
   .refine((m) => Object.values(m).every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v)), 'event match fields must be plain values');
 export type EventMatch = { kind: string } & Record<string, string | number | boolean | null>;
 
+/** A node id, or a role reference resolved when the fault applies: `@leader`, `@follower`, `@candidate`. */
+const nodeRef = z.union([nodeId, z.string().regex(/^@[a-z][a-z-]{0,31}$/, 'a role reference is @ then a role, e.g. @leader')]);
+
 const faultFields = {
-  node: nodeId.optional(),
+  node: nodeRef.optional(),
   loseUnsynced: z.boolean().optional(),
   shape: z.enum(['isolate', 'halves', 'ring', 'bridge', 'groups']).optional(),
-  groups: z.array(z.array(nodeId).min(1)).min(2).optional(),
+  groups: z.array(z.array(nodeRef).min(1)).min(2).optional(),
   oneWay: z.boolean().optional(),
   from: z.union([nodeId, z.literal('*')]).optional(),
   to: z.union([nodeId, z.literal('*')]).optional(),
@@ -130,7 +133,7 @@ export function toFault(f: z.infer<typeof faultSchema>, where: string, nodes: re
     return v;
   };
   const known = (id: string, field: string) => {
-    if (!nodes.includes(id)) throw new ScenarioError(`${where}.${field}: unknown node ${JSON.stringify(id)}`);
+    if (!nodes.includes(id) && !id.startsWith('@')) throw new ScenarioError(`${where}.${field}: unknown node ${JSON.stringify(id)}`);
     return id;
   };
   switch (f.kind) {

@@ -2,6 +2,9 @@ import { KERNEL_CHECKERS } from './check/kernel.ts';
 import type { Checker } from './kernel/checker.ts';
 import type { NodeBehavior } from './kernel/types.ts';
 import { epochsIncrease, pinger } from './ping/pinger.ts';
+import { RAFT_CHECKERS } from './raft/checkers.ts';
+import { raftClient } from './raft/client.ts';
+import { raftReplica } from './raft/replica.ts';
 
 /**
  * Every node kind the simulator knows, and the checkers each kind brings. A scenario names kinds; the world runs
@@ -9,10 +12,13 @@ import { epochsIncrease, pinger } from './ping/pinger.ts';
  */
 export const BEHAVIORS: Readonly<Record<string, NodeBehavior<any, any>>> = {
   pinger,
+  raft: raftReplica,
+  'raft-client': raftClient,
 };
 
 const KIND_CHECKERS: Readonly<Record<string, readonly Checker[]>> = {
   pinger: [epochsIncrease as Checker],
+  raft: RAFT_CHECKERS,
 };
 
 export function checkersFor(kinds: Iterable<string>): Checker[] {

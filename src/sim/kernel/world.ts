@@ -82,6 +82,8 @@ export interface WorldState {
   violationCount: number;
   /** Index of the next user action to apply. */
   nextAction: number;
+  /** The role each live node last announced (`node.state` key `role`) and the event seq, to resolve `@leader`. */
+  roles: Record<NodeId, { role: string; seq: number }>;
 }
 
 export interface Checkpoint {
@@ -149,6 +151,7 @@ export class World {
       violations: [],
       violationCount: 0,
       nextAction: 0,
+      roles: {},
     };
     for (const c of opts.checkers) this.state.checks[c.name] = c.init();
     for (const l of spec.links) netSetLink(this.state.net, this.nodeIds, l.from, l.to, l.set, l.symmetric);
@@ -262,7 +265,9 @@ export class World {
   }
 
   /** Whether `fault` can apply now; returns the reason it cannot, or null. */
-  cannotApply(fault: Fault): string | null {
+  cannotApply(given: Fault): string | null {
+    const fault = this.resolve(given);
+    if (fault === null) return `no node has that role right now (${describeRefs(given)})`;
     const known = (id: NodeId) => this.nodeIds.includes(id);
     switch (fault.kind) {
       case 'crash':
@@ -330,6 +335,8 @@ export class World {
   private emit(body: TraceBody): TraceEvent {
     const e = this.trace.record(this.state.t, body);
     this.lastKind = e.kind;
+    if (body.kind === 'node.state' && body.key === 'role') this.state.roles[body.node] = { role: String(body.value), seq: e.seq };
+    else if (body.kind === 'node.crash') delete this.state.roles[body.node];
     if (body.kind !== 'check.violation') {
       for (const c of this.opts.checkers) {
         const finding = c.onEvent(this.state.checks[c.name], e, this.view);
@@ -389,9 +396,48 @@ export class World {
     if (this.spec.pauseMode === 'queue' && n.inbox.length < LIMITS.inboxMax) n.inbox.push(input);
   }
 
-  private applyFault(fault: Fault | Action, source: FaultSource): void {
-    this.emit({ kind: 'fault', source, fault });
-    if (this.cannotApply(fault) !== null) return; // recorded, but it changes nothing (e.g. restarting a running node)
+  /**
+   * Resolves role references (`@leader`, `@follower`, any `@<role>`, and `@crashed`) in a fault to node ids, or null
+   * when no node has the role. `@crashed` is the first crashed node in topology order. In partition groups, `@rest`
+   * stands for every node no group names, so "the leader and one follower against the rest" is data. `@leader` is the live node that most recently announced itself leader; any other role is the first live
+   * node in topology order that holds it. Resolution happens when the fault applies, so a scenario can say "crash the
+   * leader" without knowing which node the seed made leader.
+   */
+  resolve(fault: Fault): Fault | null {
+    const one = (ref: NodeId): NodeId | null => {
+      if (!ref.startsWith('@')) return ref;
+      const role = ref.slice(1);
+      if (role === 'crashed') return this.nodeIds.find((id) => this.node(id).status === 'crashed') ?? null;
+      let best: NodeId | null = null;
+      let bestSeq = -1;
+      for (const id of this.nodeIds) {
+        const r = this.state.roles[id];
+        if (!r || r.role !== role || this.node(id).status === 'crashed') continue;
+        if (role !== 'leader') return id;
+        if (r.seq > bestSeq) [best, bestSeq] = [id, r.seq];
+      }
+      return best;
+    };
+    if ('node' in fault && fault.node !== undefined) {
+      const node = one(fault.node);
+      if (node === null) return null;
+      if (node !== fault.node) fault = { ...fault, node };
+    }
+    if (fault.kind === 'partition' && fault.groups) {
+      const named = fault.groups.map((g) => g.filter((r) => r !== '@rest').map(one));
+      if (named.some((g) => g.includes(null))) return null;
+      const listed = new Set(named.flat());
+      const rest = this.nodeIds.filter((id) => !listed.has(id));
+      const groups = fault.groups.map((g, i) => (g.includes('@rest') ? [...(named[i] as NodeId[]), ...rest] : (named[i] as NodeId[])));
+      fault = { ...fault, groups };
+    }
+    return fault;
+  }
+
+  private applyFault(given: Fault | Action, source: FaultSource): void {
+    this.emit({ kind: 'fault', source, fault: given });
+    if (this.cannotApply(given) !== null) return; // recorded, but it changes nothing (e.g. restarting a running node)
+    const fault = this.resolve(given)!;
     switch (fault.kind) {
       case 'crash': {
         const n = this.node(fault.node);
@@ -564,6 +610,11 @@ class EffectBuffer {
   apply(): void {
     this.world._perform(this.n, this);
   }
+}
+
+function describeRefs(f: Fault): string {
+  const refs = [...('node' in f && f.node ? [f.node] : []), ...(f.kind === 'partition' && f.groups ? f.groups.flat() : [])];
+  return refs.filter((r) => r.startsWith('@')).join(', ');
 }
 
 function sortActions(actions: readonly Action[]): Action[] {

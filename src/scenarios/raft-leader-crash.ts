@@ -1,0 +1,41 @@
+import { LEADER_ELECTED, raftTopology } from './raft-common.ts';
+import type { ScenarioInput } from './schema.ts';
+
+export const raftLeaderCrash: ScenarioInput = {
+  id: 'raft-leader-crash',
+  title: 'Raft: leader crash and failover',
+  summary:
+    'Five replicas with a steady client. At 2 s the leader loses power. Followers stop hearing heartbeats; after an ' +
+    'election timeout one campaigns in a new term and wins with votes from a majority whose logs are no newer than ' +
+    'its own. Its no-op commits, and with it every entry the old leader had committed. At 4 s the old leader restarts, ' +
+    'finds a higher term, follows, and catches up.',
+  tags: ['raft', 'elections', 'faults'],
+  difficulty: 'core',
+  minutes: 8,
+  goals: [
+    'Measure failover: leader crash → a new leader has committed an entry of its own term.',
+    'See why no acknowledged write is lost: the winner’s log must be at least as up to date as a majority’s.',
+    'See the restarted replica recover term, vote and log from disk, then catch up from the new leader.',
+  ],
+  seed: 'raft-crash',
+  duration: '6s',
+  topology: raftTopology(5),
+  faults: [
+    { at: '2s', kind: 'crash', node: '@leader', loseUnsynced: true },
+    { at: '4s', kind: 'restart', node: '@crashed' },
+  ],
+  narration: [
+    { at: '1s', text: 'Steady state: the leader replicates each write to the four followers; it commits when three of five hold it.' },
+    { onEvent: { kind: 'node.crash' }, text: 'The leader lost power. Its in-flight messages still arrive, then silence: followers’ election timers run down.' },
+    { onEvent: { kind: 'node.state', key: 'role', value: 'candidate' }, text: 'A follower’s timer fired first. It campaigns in a higher term; the client’s writes fail over to it as soon as it leads.' },
+    { onEvent: { kind: 'node.boot', recovered: true }, text: 'The old leader restarts from disk: term, vote and log survived (they were synced). It learns the higher term and follows.' },
+    { onEvent: { kind: 'node.note', name: 'caught-up' }, text: 'The restarted replica has caught up: the leader walked nextIndex back and re-sent what it missed.' },
+  ],
+  expect: [
+    { check: 'no-violations', text: 'No Raft safety property is violated: no acknowledged write is lost.' },
+    { check: 'within', after: { kind: 'node.crash' }, then: LEADER_ELECTED, within: '1s', text: 'A new leader is elected within 1 s of the crash.' },
+    { check: 'metric', metric: 'failoverMs.max', max: 1000, text: 'Failover (crash → new leader with a committed no-op) takes under 1 s.' },
+    { check: 'within', after: { kind: 'node.boot', recovered: true }, then: { kind: 'node.note', name: 'caught-up' }, within: '1s', text: 'The restarted replica catches up within 1 s.' },
+  ],
+  metrics: ['failoverMs', 'elections', 'terms', 'leaderChanges', 'commitLatencyMs', 'writeLatencyMs', 'writesAcked', 'clientRetries'],
+};

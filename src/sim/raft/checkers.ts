@@ -1,0 +1,175 @@
+import type { Checker, CheckView, Finding } from '../kernel/checker.ts';
+import type { TraceEvent } from '../kernel/trace.ts';
+import type { NodeId } from '../kernel/types.ts';
+import { sameEntry } from './log.ts';
+import type { RaftMemory } from './replica.ts';
+import type { Entry } from './types.ts';
+
+/**
+ * Raft's safety properties (Figure 3 of the paper), checked from outside the replicas after every event. They read
+ * replica memory through the checker view and keep their own plain-data state, so checkpoints carry them.
+ * - Election Safety: at most one leader per term.
+ * - Leader Append-Only: a leader never truncates its own log.
+ * - Log Matching: entries with the same index and term are the same entry, with the same term before them.
+ * - Leader Completeness: a new leader holds every entry committed before it.
+ * - State Machine Safety: no two replicas commit (and so apply) different entries at one index.
+ * - WAL positions: applied ≤ commit ≤ append position, and commit never moves back within one incarnation.
+ */
+interface State {
+  leaders: Record<number, NodeId>;
+  committed: Entry[];
+  byIndexTerm: Record<string, { entry: Entry; prevTerm: number }>;
+  scanned: Record<NodeId, number>;
+  commit: Record<NodeId, number>;
+}
+
+const raftMemory = (view: CheckView, node: NodeId) => view.memory(node) as RaftMemory | null;
+
+function isRaftEvent(e: TraceEvent): e is Extract<TraceEvent, { kind: 'node.state' | 'node.note' | 'node.boot' }> {
+  return e.kind === 'node.state' || e.kind === 'node.note' || e.kind === 'node.boot';
+}
+
+export const raftSafety: Checker<State> = {
+  name: 'raft.safety',
+  description: 'Election Safety, Leader Append-Only, Log Matching, Leader Completeness, State Machine Safety and ordered WAL positions.',
+  init: () => ({ leaders: {}, committed: [], byIndexTerm: {}, scanned: {}, commit: {} }),
+  onEvent(s, e, view) {
+    if (!isRaftEvent(e)) return null;
+    const m = raftMemory(view, e.node);
+    if (e.kind === 'node.boot') {
+      s.scanned[e.node] = 0;
+      s.commit[e.node] = 0;
+      return null;
+    }
+    if (!m || !('log' in m)) return null;
+    if (e.kind === 'node.note') {
+      if (e.name !== 'truncate') return null;
+      const from = (e.data as { from: number }).from;
+      s.scanned[e.node] = Math.min(s.scanned[e.node] ?? 0, from - 1);
+      if (m.role === 'leader') return { message: `leader ${e.node} truncated its own log from index ${from} (Leader Append-Only)`, evidence: { node: e.node, from, term: m.term, seq: e.seq } };
+      return null;
+    }
+    if (e.key === 'role' && e.value === 'leader') return electionSafety(s, e.node, m, e.seq) ?? leaderCompleteness(s, e.node, m, e.seq);
+    if (e.key === 'term' && m.role === 'leader') return electionSafety(s, e.node, m, e.seq);
+    if (e.key === 'wal') return logMatching(s, e.node, m, e.seq) ?? commits(s, e.node, m, e.seq);
+    return null;
+  },
+};
+
+function electionSafety(s: State, node: NodeId, m: RaftMemory, seq: number): Finding | null {
+  const other = s.leaders[m.term];
+  if (other !== undefined && other !== node) {
+    return { message: `two leaders in term ${m.term}: ${other} and ${node} (Election Safety)`, evidence: { term: m.term, leaders: [other, node], seq } };
+  }
+  s.leaders[m.term] = node;
+  return null;
+}
+
+function leaderCompleteness(s: State, node: NodeId, m: RaftMemory, seq: number): Finding | null {
+  for (let i = 1; i < s.committed.length; i++) {
+    const c = s.committed[i];
+    const mine = m.log[i];
+    if (!mine || !sameEntry(mine, c)) {
+      return {
+        message: `new leader ${node} (term ${m.term}) lacks committed entry ${c.term}/${i} (Leader Completeness)`,
+        evidence: { node, index: i, committed: c, has: mine ?? null, seq },
+      };
+    }
+  }
+  return null;
+}
+
+function logMatching(s: State, node: NodeId, m: RaftMemory, seq: number): Finding | null {
+  const from = (s.scanned[node] ?? 0) + 1;
+  for (let i = from; i < m.log.length; i++) {
+    const e = m.log[i];
+    const prevTerm = m.log[i - 1].term;
+    const key = `${i}:${e.term}`;
+    const seen = s.byIndexTerm[key];
+    if (!seen) s.byIndexTerm[key] = { entry: e, prevTerm };
+    else if (!sameEntry(seen.entry, e) || seen.prevTerm !== prevTerm) {
+      return { message: `${node} holds a different entry ${e.term}/${i} than another replica (Log Matching)`, evidence: { node, index: i, term: e.term, seen: seen.entry, has: e, seq } };
+    }
+  }
+  s.scanned[node] = m.log.length - 1;
+  return null;
+}
+
+function commits(s: State, node: NodeId, m: RaftMemory, seq: number): Finding | null {
+  const last = m.log.length - 1;
+  if (!(m.lastApplied <= m.commitIndex && m.commitIndex <= last)) {
+    return { message: `${node}: positions out of order: applied ${m.lastApplied}, commit ${m.commitIndex}, append ${last}`, evidence: { node, seq } };
+  }
+  const before = s.commit[node] ?? 0;
+  if (m.commitIndex < before) return { message: `${node}: commit index went back from ${before} to ${m.commitIndex}`, evidence: { node, before, now: m.commitIndex, seq } };
+  for (let i = before + 1; i <= m.commitIndex; i++) {
+    const e = m.log[i];
+    const c = s.committed[i];
+    if (c === undefined) s.committed[i] = e;
+    else if (!sameEntry(c, e)) {
+      return { message: `${node} committed ${e.term}/${i} where ${c.term}/${i} was already committed (State Machine Safety)`, evidence: { node, index: i, committed: c, has: e, seq } };
+    }
+  }
+  s.commit[node] = m.commitIndex;
+  return null;
+}
+
+/** Strong reads are linearizable: one sent after a write was acknowledged must see it (ReadIndex, §6.4). */
+export const linearizableReads: Checker<null> = {
+  name: 'raft.linearizable-reads',
+  description: 'A strong read reflects every write acknowledged before it was sent.',
+  init: () => null,
+  onEvent(_s, e) {
+    if (e.kind !== 'node.note' || e.name !== 'read-served') return null;
+    const d = e.data as { mode: string; appliedIndex: number; mustSee: number; id: string };
+    if (d.mode === 'strong' && d.appliedIndex < d.mustSee) {
+      return { message: `strong read ${d.id} saw index ${d.appliedIndex} but ${d.mustSee} was acknowledged before it`, evidence: { ...d, seq: e.seq } };
+    }
+    return null;
+  },
+};
+
+interface ObserverState {
+  leader: NodeId | null;
+  leaderTerm: number;
+  crashAt: number | null;
+  crashTerm: number;
+  failoverMs: number[];
+  leaderChanges: number;
+  maxTerm: number;
+}
+
+/**
+ * Not a safety check: measures failover (leader crash → a new leader has committed an entry of its own term, its
+ * no-op) and counts leader changes and terms, for `sim run`'s metrics.
+ */
+export const raftObserver: Checker<ObserverState> = {
+  name: 'raft.observer',
+  description: 'Measures failover time, leader changes and terms (never fails).',
+  init: () => ({ leader: null, leaderTerm: 0, crashAt: null, crashTerm: 0, failoverMs: [], leaderChanges: 0, maxTerm: 0 }),
+  onEvent(s, e, view) {
+    if (e.kind === 'node.crash' && e.node === s.leader) {
+      s.crashAt = e.t;
+      s.crashTerm = s.leaderTerm;
+      s.leader = null;
+      return null;
+    }
+    if (e.kind !== 'node.state') return null;
+    const m = raftMemory(view, e.node);
+    if (!m || !('log' in m)) return null;
+    if (e.key === 'term') s.maxTerm = Math.max(s.maxTerm, m.term);
+    if (e.key === 'role' && e.value === 'leader') {
+      if (s.leader !== e.node) s.leaderChanges++;
+      s.leader = e.node;
+      s.leaderTerm = m.term;
+    }
+    if (e.key === 'wal' && s.crashAt !== null && m.role === 'leader' && m.log[m.commitIndex].term > s.crashTerm) {
+      s.failoverMs.push((e.t - s.crashAt) / 1000);
+      s.crashAt = null;
+    }
+    return null;
+  },
+  metrics: (s) => ({ failoverMs: s.failoverMs, leaderChanges: s.leaderChanges, terms: s.maxTerm }),
+};
+
+export const RAFT_CHECKERS: readonly Checker[] = [raftSafety as Checker, linearizableReads as Checker, raftObserver as Checker];
