@@ -37,7 +37,7 @@ export interface WorldSpec {
   faults: { at: Micros; fault: Fault; source: FaultSource }[];
   bugs: string[];
   durationUs: Micros;
-  /** What a paused node does with input: hold it until resumed, or drop it. */
+  /** What a paused node does with messages: hold them until resumed, or drop them. Its timers are always held. */
   pauseMode: 'queue' | 'drop';
 }
 
@@ -57,8 +57,11 @@ export interface NodeRecord {
   disk: DiskState;
   /** Live timers: name → heap seq of the one scheduled firing. */
   timers: Record<string, number>;
-  /** Input held while paused (pauseMode 'queue'). */
-  inbox: NodeInput[];
+  /**
+   * Input held while paused (pauseMode 'queue'). A held timer keeps its heap seq and stays in `timers` until it is
+   * handled, so a timer the node cancels or re-sets while working through the backlog is skipped as stale.
+   */
+  inbox: (NodeInput & { timerSeq?: number })[];
 }
 
 export interface Violation {
@@ -362,8 +365,8 @@ export class World {
       case 'timer': {
         const n = this.node(item.node);
         if (n.incarnation !== item.incarnation || n.timers[item.name] !== item.seq) return; // cancelled or stale
+        if (n.status === 'paused') return this.hold(n, { type: 'timer', name: item.name, timerSeq: item.seq });
         delete n.timers[item.name];
-        if (n.status === 'paused') return this.hold(n, { type: 'timer', name: item.name });
         this.emit({ kind: 'timer.fire', node: n.id, name: item.name });
         return this.runNode(n, { type: 'timer', name: item.name });
       }
@@ -392,8 +395,9 @@ export class World {
     this.runNode(n, { type: 'message', msg });
   }
 
-  private hold(n: NodeRecord, input: NodeInput): void {
-    if (this.spec.pauseMode === 'queue' && n.inbox.length < LIMITS.inboxMax) n.inbox.push(input);
+  /** A paused process's own timers are never lost: they fire late, on resume, whatever the pause mode says of messages. */
+  private hold(n: NodeRecord, input: NodeInput & { timerSeq?: number }): void {
+    n.inbox.push(input);
   }
 
   /**
@@ -463,10 +467,15 @@ export class World {
         const held = n.inbox;
         n.inbox = [];
         this.emit({ kind: 'node.resume', node: n.id, queued: held.length });
-        for (const input of held) {
+        for (const held1 of held) {
           if (n.status !== 'up') break;
-          if (input.type === 'timer') this.emit({ kind: 'timer.fire', node: n.id, name: input.name });
-          this.runNode(n, input);
+          const { timerSeq, ...input } = held1;
+          if (input.type === 'timer') {
+            if (n.timers[input.name] !== timerSeq) continue; // cancelled or re-set by an earlier input of the backlog
+            delete n.timers[input.name];
+            this.emit({ kind: 'timer.fire', node: n.id, name: input.name });
+          }
+          this.runNode(n, input as NodeInput);
         }
         return;
       }
