@@ -1,0 +1,85 @@
+import { performance } from 'node:perf_hooks';
+import { runSeed, type SweepJob } from '../src/cli/sweep-run.ts';
+import { pingPong } from '../src/scenarios/ping-pong.ts';
+import type { ScenarioInput } from '../src/scenarios/schema.ts';
+import { RngStreams } from '../src/sim/kernel/rng.ts';
+import { Lab } from '../src/sim/lab.ts';
+import { percentiles, pingPongVariant, round, runChunked, type MemorySampler } from './measure.ts';
+
+/**
+ * The benches. Each is a named function returning plain figures; main.ts runs them in order (or those `--only`
+ * names) and prints one JSON object. Add a bench by appending to BENCHES.
+ */
+export interface Bench {
+  name: string;
+  description: string;
+  run(memory: MemorySampler): Record<string, unknown>;
+}
+
+/** One kernel run with events kept (the UI's mode: export, seek and the event log need them). */
+function kernelRun(input: ScenarioInput, memory: MemorySampler): Record<string, unknown> {
+  const lab = new Lab();
+  const t0 = performance.now();
+  const durationUs = lab.load(input).durationUs;
+  runChunked(lab, durationUs, memory);
+  const wallMs = performance.now() - t0;
+  const s = lab.summary();
+  return {
+    nodes: input.topology.nodes.length,
+    virtualMs: s.virtualMs,
+    events: s.events,
+    wallMs: round(wallMs, 1),
+    eventsPerWallSecond: Math.round(s.events / (wallMs / 1000)),
+    virtualToWallRatio: round(s.virtualMs / wallMs, 2),
+  };
+}
+
+/** Seek latency on a 10-virtual-minute run: 20 seeded targets, so the walk goes both backwards and forwards. */
+function seekBench(memory: MemorySampler): Record<string, unknown> {
+  const lab = new Lab();
+  const durationUs = lab.load(pingPongVariant('ping-pong-5x10m', 5, '10m')).durationUs;
+  runChunked(lab, durationUs, memory);
+  const rng = new RngStreams('bench').stream('seek');
+  const back: number[] = [];
+  const forward: number[] = [];
+  let at = durationUs;
+  for (let i = 0; i < 20; i++) {
+    const target = rng.int(0, durationUs);
+    const t0 = performance.now();
+    const reached = lab.seek(target).t;
+    (target < at ? back : forward).push(performance.now() - t0);
+    at = reached;
+    memory.sample();
+  }
+  // Backward seeks restore a checkpoint and re-run a little; forward seeks re-run all the way from where the lab is.
+  return {
+    runVirtualMs: durationUs / 1000,
+    seeks: back.length + forward.length,
+    seekMs: percentiles([...back, ...forward]),
+    backwardSeekMs: back.length ? { n: back.length, ...percentiles(back) } : null,
+    forwardSeekMs: forward.length ? { n: forward.length, ...percentiles(forward) } : null,
+    checkpoints: lab.snapshot().checkpoints,
+  };
+}
+
+/** Sweep throughput on one thread: whole ping-pong runs per wall second, plain and with a random fault schedule. */
+function sweepBench(memory: MemorySampler): Record<string, unknown> {
+  const rate = (randomFaults: boolean, seeds: number) => {
+    const job: SweepJob = { input: pingPong, bugs: [], randomFaults };
+    const t0 = performance.now();
+    for (let s = 1; s <= seeds; s++) {
+      runSeed(job, String(s));
+      if (s % 10 === 0) memory.sample();
+    }
+    return round(seeds / ((performance.now() - t0) / 1000), 2);
+  };
+  return { scenario: 'ping-pong', threads: 1, runsPerWallSecond: rate(false, 30), randomFaultsRunsPerWallSecond: rate(true, 30) };
+}
+
+export const BENCHES: Bench[] = [
+  { name: 'kernel.ping-pong', description: 'ping-pong as shipped: 5 nodes, 8 virtual seconds', run: (m) => kernelRun(pingPong, m) },
+  { name: 'kernel.5x10m', description: '5 pingers for 10 virtual minutes', run: (m) => kernelRun(pingPongVariant('ping-pong-5x10m', 5, '10m'), m) },
+  { name: 'kernel.25x1m', description: '25 pingers for 1 virtual minute', run: (m) => kernelRun(pingPongVariant('ping-pong-25x1m', 25, '1m'), m) },
+  { name: 'seek', description: 'seek latency on a 10-virtual-minute run', run: seekBench },
+  { name: 'sweep', description: 'single-threaded sweep throughput', run: sweepBench },
+];
