@@ -124,9 +124,14 @@ interface Loaded {
   scenario: Scenario;
   spec: WorldSpec;
   world: World;
+  /** Checkpoints of the current timeline, in order of time; the first is the start of the run. */
   checkpoints: Checkpoint[];
   checkpointEveryUs: Micros;
-  nextCheckpointAt: Micros;
+  /**
+   * The longest event list known for the current timeline. After a seek back the world holds a prefix of it; a seek
+   * forward can jump to a later checkpoint and take the events in between from here (determinism makes them equal).
+   */
+  timeline: TraceEvent[];
   expect: ExpectationTracker;
   narration: NarrationTracker;
 }
@@ -201,12 +206,13 @@ export class Lab {
     const r = this.need();
     if (!Number.isFinite(t)) throw new LabError(`seek: bad time ${t}`);
     const target = Math.max(0, Math.min(Math.round(t), r.spec.durationUs));
-    if (target < r.world.t) {
-      if (r.checkpoints.length === 0) throw new LabError('seek: this run was loaded without keeping events, so it cannot go back');
-      let cp = r.checkpoints[0];
-      for (const c of r.checkpoints) if (c.state.t <= target) cp = c;
-      r.world = new World(r.spec, this.worldOptions(r.spec, true), r.world.actionList, { checkpoint: cp, events: r.world.trace.events });
-      r.nextCheckpointAt = cp.state.t + r.checkpointEveryUs;
+    if (target < r.world.t && r.checkpoints.length === 0) throw new LabError('seek: this run was loaded without keeping events, so it cannot go back');
+    // The latest checkpoint at or before the target; used when going back, or going forward past it.
+    let cp: Checkpoint | null = null;
+    for (const c of r.checkpoints) if (c.state.t <= target) cp = c;
+    if (cp && (target < r.world.t || cp.state.steps > r.world.steps)) {
+      this.keepTimeline(r);
+      r.world = new World(r.spec, this.worldOptions(r.spec, true), r.world.actionList, { checkpoint: cp, events: r.timeline });
       this.resetTrackers(r);
     }
     r.world.runUntil(target, () => this.afterStep(r));
@@ -229,6 +235,7 @@ export class Lab {
     const action: Action = { ...fault, at: r.world.t, step: r.world.steps };
     r.world.fork(action);
     r.checkpoints = r.checkpoints.filter((c) => c.state.steps <= r.world.steps);
+    r.timeline = r.world.trace.events;
     assert(r.world.step(), 'a forked action must apply at once');
     this.afterStep(r);
     this.feed(r);
@@ -430,7 +437,7 @@ export class Lab {
       // Runs that keep no events (sweeps, benches) cannot be browsed, so they skip checkpoints too.
       checkpoints: opts.keepEvents === false ? [] : [world.checkpoint()],
       checkpointEveryUs: everyUs,
-      nextCheckpointAt: everyUs,
+      timeline: world.trace.events,
       expect: new ExpectationTracker(scenario.expect),
       narration: new NarrationTracker(scenario.narration),
     };
@@ -442,15 +449,20 @@ export class Lab {
     return { behaviors: BEHAVIORS, checkers: checkersFor(spec.nodes.map((n) => n.kind)), keepEvents };
   }
 
+  /** Takes a checkpoint when the run has gone a checkpoint interval past the furthest one. */
   private afterStep(r: Loaded): void {
-    if (r.world.t < r.nextCheckpointAt || r.checkpoints.length === 0) return;
+    const last = r.checkpoints[r.checkpoints.length - 1];
+    if (!last || r.world.t < last.state.t + r.checkpointEveryUs || r.world.steps <= last.state.steps) return;
     r.checkpoints.push(r.world.checkpoint());
-    r.nextCheckpointAt = r.world.t + r.checkpointEveryUs;
     if (r.checkpoints.length > CHECKPOINTS_MAX) {
       // Thin out every other checkpoint but the first, and space future ones twice as far apart.
       r.checkpoints = r.checkpoints.filter((_, i) => i === 0 || i % 2 === 0);
       r.checkpointEveryUs *= 2;
     }
+  }
+
+  private keepTimeline(r: Loaded): void {
+    if (r.world.trace.events.length > r.timeline.length) r.timeline = r.world.trace.events;
   }
 
   private resetTrackers(r: Loaded): void {
