@@ -2,6 +2,7 @@ import { compileScenario, ScenarioError, toAction, toKernelFault, type Scenario,
 import { findScenario, SCENARIOS } from '../scenarios/index.ts';
 import { ExpectationTracker, NarrationTracker, type ExpectResult, type NarrationState } from './expect.ts';
 import { assert } from './kernel/assert.ts';
+import { cloneShared } from './kernel/clone.ts';
 import { metricsSummary, type MetricValue } from './kernel/metrics.ts';
 import type { Partition } from './kernel/network.ts';
 import type { Micros } from './kernel/time.ts';
@@ -271,17 +272,17 @@ export class Lab {
           kind: n.kind,
           status: n.status,
           incarnation: n.incarnation,
-          memory: structuredClone(n.memory),
-          disk: { keys: Object.keys(n.disk.data).sort(), data: structuredClone(n.disk.data), pendingWrites: n.disk.pending.length, writes: n.disk.writes, syncs: n.disk.syncs },
+          memory: cloneShared(n.memory),
+          disk: { keys: Object.keys(n.disk.data).sort(), data: cloneShared(n.disk.data), pendingWrites: n.disk.pending.length, writes: n.disk.writes, syncs: n.disk.syncs },
           timers: Object.keys(n.timers).sort(),
           inbox: n.inbox.length,
         };
       }),
       network: {
-        partition: w.state.net.partition ? structuredClone(w.state.net.partition) : null,
+        partition: w.state.net.partition ? cloneShared(w.state.net.partition) : null,
         cut: Object.keys(w.state.net.cut).map((k) => k.split('>') as [NodeId, NodeId]),
       },
-      inFlight: structuredClone(inFlightAll.slice(0, IN_FLIGHT_SNAPSHOT_MAX)),
+      inFlight: cloneShared(inFlightAll.slice(0, IN_FLIGHT_SNAPSHOT_MAX)),
       inFlightTotal: inFlightAll.length,
       eventCount: w.trace.count,
       traceHash: w.trace.hashHex(),
@@ -291,10 +292,10 @@ export class Lab {
         violations: counts.get(c.name)?.n ?? 0,
         firstSeq: counts.get(c.name)?.first ?? null,
       })),
-      violations: structuredClone(w.state.violations.slice(0, 100)),
+      violations: cloneShared(w.state.violations.slice(0, 100)),
       expectations: r.expect.results(done, metrics),
       narration: r.narration.at(w.t),
-      actions: structuredClone([...w.actionList]),
+      actions: cloneShared([...w.actionList]),
       metrics,
       checkpoints: r.checkpoints.length,
     };

@@ -143,3 +143,31 @@ describe('metrics', () => {
     expect(summarize([5, 1, 3, 2, 4])).toMatchObject({ count: 5, min: 1, p50: 3, max: 5, mean: 3 });
   });
 });
+
+describe('structural hash', () => {
+  const h = (v: unknown) => {
+    const s = new StreamHash();
+    s.updateValue(v);
+    return s.hex();
+  };
+
+  it('survives a JSON round trip for any JSON value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        expect(h(JSON.parse(JSON.stringify(v)))).toBe(h(v));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('follows JSON where a round trip would change the value, and tells different values apart', () => {
+    expect(h({ a: 1, b: undefined })).toBe(h({ a: 1 }));
+    expect(h([undefined])).toBe(h([null]));
+    expect(h(-0)).toBe(h(0));
+    expect(h(0.1 + 0.2)).not.toBe(h(0.3));
+    expect(h({ a: 1, b: 2 })).not.toBe(h({ b: 2, a: 1 })); // key order is part of the recorded event
+    expect(h('1')).not.toBe(h(1));
+    expect(h([1, [2]])).not.toBe(h([[1], 2]));
+    expect(h(2 ** 40)).toBe(h(JSON.parse(String(2 ** 40))));
+  });
+});

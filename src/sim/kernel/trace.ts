@@ -83,7 +83,7 @@ export class TraceRecorder {
     assert(t >= this.lastT, `trace time went backwards: ${t} after ${this.lastT}`);
     assert(this._count < this.eventsMax, `trace is full (${this.eventsMax} events); shorten the run`);
     const e = { t, seq: this._count, ...body } as TraceEvent;
-    this.hash.update(JSON.stringify(e));
+    this.hash.updateValue(e);
     this._count++;
     this.lastT = t;
     if (this.keep) this.events.push(e);
@@ -101,12 +101,12 @@ export class TraceRecorder {
 
 /**
  * The hash of a list of events, recomputed from scratch: what an imported trace claims must equal this. Events are
- * hashed as `JSON.stringify` writes them: key order is the order the recorder built them in (t, seq, kind, then the
- * body's fields), which JSON.parse preserves and every engine serialises the same way, so a trace keeps its hash
- * across export, import, Node and browsers without the cost of sorting keys.
+ * hashed structurally in their own key order — the order the recorder built them in (t, seq, kind, then the body's
+ * fields) — which JSON.parse preserves and every engine keeps for such keys, so a trace keeps its hash across export,
+ * import, Node and browsers without the cost of writing or sorting text.
  */
 export function hashEvents(events: readonly TraceEvent[]): string {
   const h = new StreamHash();
-  for (const e of events) h.update(JSON.stringify(e));
+  for (const e of events) h.updateValue(e);
   return h.hex();
 }
