@@ -1,6 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { runSeed, type SweepJob } from '../src/cli/sweep-run.ts';
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { pingPong } from '../src/scenarios/ping-pong.ts';
+import { raftColdStart } from '../src/scenarios/raft-cold-start.ts';
+import { raftTopology } from '../src/scenarios/raft-common.ts';
 import type { ScenarioInput } from '../src/scenarios/schema.ts';
 import { RngStreams } from '../src/sim/kernel/rng.ts';
 import { Lab } from '../src/sim/lab.ts';
@@ -16,11 +20,14 @@ export interface Bench {
   run(memory: MemorySampler): Record<string, unknown>;
 }
 
-/** One kernel run with events kept (the UI's mode: export, seek and the event log need them). */
-function kernelRun(input: ScenarioInput, memory: MemorySampler): Record<string, unknown> {
+/**
+ * One run to the end. With events kept it is the UI's mode (export, seek and the event log need them); without, the
+ * mode of sweeps and `sim run` summaries — the trace is still hashed event by event and every checker still runs.
+ */
+function kernelRun(input: ScenarioInput, memory: MemorySampler, keepEvents = true): Record<string, unknown> {
   const lab = new Lab();
   const t0 = performance.now();
-  const durationUs = lab.load(input).durationUs;
+  const durationUs = lab.load(input, { keepEvents }).durationUs;
   runChunked(lab, durationUs, memory);
   const wallMs = performance.now() - t0;
   const s = lab.summary();
@@ -31,7 +38,29 @@ function kernelRun(input: ScenarioInput, memory: MemorySampler): Record<string, 
     wallMs: round(wallMs, 1),
     eventsPerWallSecond: Math.round(s.events / (wallMs / 1000)),
     virtualToWallRatio: round(s.virtualMs / wallMs, 2),
+    keepEvents,
+    violations: s.violations.length,
   };
+}
+
+/** Issue 3's figure: a 5-replica group with a client write every 10 ms for 10 virtual minutes. */
+function raftGroup(minutes: number): ScenarioInput {
+  const s = structuredClone(raftColdStart);
+  s.id = `raft-5x${minutes}m`;
+  s.duration = `${minutes}m`;
+  s.topology = raftTopology(5);
+  s.expect = [];
+  return s;
+}
+
+/** Wall time of `sim sweep` over 1,000 seeds of a scenario on every core, as a user runs it. */
+function cliSweep(scenario: string, extra: string[]): Record<string, unknown> {
+  const args = ['--import', 'tsx', 'src/cli/main.ts', 'sweep', scenario, '--seeds', '1..1000', ...extra];
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const wallMs = performance.now() - t0;
+  const out = JSON.parse(r.stdout) as { runs: number; violations: number };
+  return { scenario, args: extra.join(' '), runs: out.runs, failingRuns: out.violations, wallS: round(wallMs / 1000, 2), threads: availableParallelism() };
 }
 
 /** Seek latency on a 10-virtual-minute run: 20 seeded targets, so the walk goes both backwards and forwards. */
@@ -80,6 +109,9 @@ export const BENCHES: Bench[] = [
   { name: 'kernel.ping-pong', description: 'ping-pong as shipped: 5 nodes, 8 virtual seconds', run: (m) => kernelRun(pingPong, m) },
   { name: 'kernel.5x10m', description: '5 pingers for 10 virtual minutes', run: (m) => kernelRun(pingPongVariant('ping-pong-5x10m', 5, '10m'), m) },
   { name: 'kernel.25x1m', description: '25 pingers for 1 virtual minute', run: (m) => kernelRun(pingPongVariant('ping-pong-25x1m', 25, '1m'), m) },
+  { name: 'raft.5x10m', description: '5 Raft replicas, a write every 10 ms, 10 virtual minutes, events not kept', run: (m) => kernelRun(raftGroup(10), m, false) },
+  { name: 'raft.5x1m-kept', description: 'the same group for 1 virtual minute with every event kept (the UI mode)', run: (m) => kernelRun(raftGroup(1), m, true) },
+  { name: 'raft.sweep', description: 'sim sweep raft-leader-crash over 1,000 seeds on all cores', run: () => cliSweep('raft-leader-crash', []) },
   { name: 'seek', description: 'seek latency on a 10-virtual-minute run', run: seekBench },
   { name: 'sweep', description: 'single-threaded sweep throughput', run: sweepBench },
 ];

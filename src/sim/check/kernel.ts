@@ -6,36 +6,46 @@ import type { Checker } from '../kernel/checker.ts';
  * - a crashed node does nothing: it neither sends nor changes state until it boots again.
  */
 interface DeliveryState {
-  /** Message id → copies still owed a fate (deliver or drop). Entries leave when the count reaches zero. */
-  owed: Record<number, number>;
+  /**
+   * Copies still owed a fate (deliver or drop) per message id, for ids from `base` on: `owed[id - base]`. Message ids
+   * are sequential, so a window that slides past settled ids stays as small as what is in flight.
+   */
+  base: number;
+  owed: number[];
 }
 
 export const deliveryAccounting: Checker<DeliveryState> = {
   name: 'net.delivery-accounting',
   description: 'Every message is delivered or dropped at most once per copy the network made, and never before it was sent.',
-  init: () => ({ owed: {} }),
+  kinds: ['msg.send', 'msg.dup', 'msg.deliver', 'msg.drop'],
+  init: () => ({ base: 1, owed: [] }),
   onEvent(s, e) {
+    if (e.kind !== 'msg.send' && e.kind !== 'msg.dup' && e.kind !== 'msg.deliver' && e.kind !== 'msg.drop') return null;
+    const i = e.id - s.base;
+    const owed = i >= 0 && i < s.owed.length ? s.owed[i] : undefined;
     switch (e.kind) {
       case 'msg.send':
-        if (s.owed[e.id] !== undefined) return { message: `message ${e.id} sent twice`, evidence: { id: e.id, seq: e.seq } };
-        s.owed[e.id] = 1;
+        if (i < s.owed.length) return { message: `message ${e.id} sent twice or out of order`, evidence: { id: e.id, seq: e.seq } };
+        while (s.owed.length < i) s.owed.push(0); // ids never sent (none today) count as settled
+        s.owed.push(1);
         return null;
       case 'msg.dup':
-        if (s.owed[e.id] === undefined) return { message: `message ${e.id} duplicated before it was sent`, evidence: { id: e.id, seq: e.seq } };
-        s.owed[e.id]++;
+        if (!owed) return { message: `message ${e.id} duplicated before it was sent`, evidence: { id: e.id, seq: e.seq } };
+        s.owed[i]++;
         return null;
-      case 'msg.deliver':
-      case 'msg.drop': {
-        const owed = s.owed[e.id];
-        if (owed === undefined) {
+      default: {
+        if (!owed) {
           return { message: `message ${e.id} ${e.kind === 'msg.deliver' ? 'delivered' : 'dropped'} more often than sent and duplicated`, evidence: { id: e.id, seq: e.seq } };
         }
-        if (owed === 1) delete s.owed[e.id];
-        else s.owed[e.id] = owed - 1;
+        s.owed[i]--;
+        let settled = 0;
+        while (settled < s.owed.length && s.owed[settled] === 0) settled++;
+        if (settled > 0) {
+          s.owed.splice(0, settled);
+          s.base += settled;
+        }
         return null;
       }
-      default:
-        return null;
     }
   },
 };
@@ -43,6 +53,7 @@ export const deliveryAccounting: Checker<DeliveryState> = {
 export const crashedNodesAreSilent: Checker<null> = {
   name: 'node.crashed-silent',
   description: 'A crashed node sends nothing, receives nothing and changes no state until it restarts.',
+  kinds: ['msg.send', 'msg.deliver', 'node.state', 'node.note', 'timer.fire'],
   init: () => null,
   onEvent(_s, e, view) {
     let node: string | undefined;

@@ -1,4 +1,4 @@
-import type { TraceEvent } from './trace.ts';
+import type { TraceEvent, TraceKind } from './trace.ts';
 import type { NodeId, NodeStatus } from './types.ts';
 
 /** What a checker may read of the world besides the event: node statuses and the time. */
@@ -24,6 +24,8 @@ export interface Checker<S = unknown> {
   /** One sentence a learner reads in the invariant panel. */
   description: string;
   init(): S;
+  /** The event kinds this checker looks at; the world calls it for no others. Leave out to see every event. */
+  kinds?: readonly TraceKind[];
   onEvent(state: S, e: TraceEvent, view: CheckView): Finding | null;
   /** Observers may also report run metrics: a number is a counter, a list is a set of samples. */
   metrics?(state: S): Record<string, number | number[]>;

@@ -11,8 +11,8 @@ const U32 = new Uint32Array(F64.buffer);
  * matter for a round trip: undefined properties are skipped, -0 is 0, non-finite numbers are null.
  */
 export class StreamHash {
-  private a = 0x811c9dc5;
-  private b = 0x01000193 ^ 0x5bd1e995;
+  private a = SEED_A;
+  private b = SEED_B;
 
   constructor(state?: [number, number]) {
     if (state) [this.a, this.b] = state;
@@ -32,55 +32,12 @@ export class StreamHash {
     this.b = Math.imul(b ^ 0x1e, 0x5bd1e995);
   }
 
-  private mix(x: number): void {
-    this.a = Math.imul(this.a ^ x, 0x01000193);
-    const b = Math.imul(this.b ^ x, 0x5bd1e995);
-    this.b = b ^ (b >>> 15);
-  }
-
-  private text(s: string): void {
-    this.mix(s.length);
-    for (let i = 0; i < s.length; i++) this.mix(s.charCodeAt(i));
-  }
-
   updateValue(v: unknown): void {
-    switch (typeof v) {
-      case 'string':
-        this.mix(1);
-        return this.text(v);
-      case 'number':
-        if (Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff) {
-          this.mix(2);
-          return this.mix(v | 0);
-        }
-        if (!Number.isFinite(v)) return this.mix(5);
-        F64[0] = v;
-        this.mix(3);
-        this.mix(U32[0]);
-        return this.mix(U32[1]);
-      case 'boolean':
-        return this.mix(v ? 4 : 6);
-      case 'object': {
-        if (v === null) return this.mix(5);
-        if (Array.isArray(v)) {
-          this.mix(7);
-          this.mix(v.length);
-          for (let i = 0; i < v.length; i++) this.updateValue(v[i] === undefined ? null : v[i]);
-          return;
-        }
-        this.mix(8);
-        const o = v as Record<string, unknown>;
-        for (const k in o) {
-          const x = o[k];
-          if (x === undefined) continue;
-          this.text(k);
-          this.updateValue(x);
-        }
-        return this.mix(9);
-      }
-      default:
-        return this.mix(5); // undefined, functions: JSON writes null (or nothing)
-    }
+    A = this.a;
+    B = this.b;
+    hashValue(v);
+    this.a = A;
+    this.b = B;
   }
 
   state(): [number, number] {
@@ -125,4 +82,85 @@ export function hashText(text: string): string {
   const h = new StreamHash();
   h.update(text);
   return h.hex();
+}
+
+// The two lanes of the hash being updated. `updateValue` loads them from the instance, the walk below mixes into
+// these module-level slots (no property writes per character), and `updateValue` stores them back.
+let A = 0;
+let B = 0;
+
+function mix(x: number): void {
+  A = Math.imul(A ^ x, 0x01000193);
+  const b = Math.imul(B ^ x, 0x5bd1e995);
+  B = b ^ (b >>> 15);
+}
+
+function mixText(s: string): void {
+  mix(s.length);
+  for (let i = 0; i < s.length; i++) mix(s.charCodeAt(i));
+}
+
+function hashValue(v: unknown): void {
+  switch (typeof v) {
+    case 'string':
+      mix(1);
+      return mixText(v);
+    case 'number':
+      if (Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff) {
+        mix(2);
+        return mix(v | 0);
+      }
+      if (!Number.isFinite(v)) return mix(5);
+      F64[0] = v;
+      mix(3);
+      mix(U32[0]);
+      return mix(U32[1]);
+    case 'boolean':
+      return mix(v ? 4 : 6);
+    case 'object': {
+      if (v === null) return mix(5);
+      // Containers are hashed on their own and their two lanes mixed in. Frozen containers cannot change, so their
+      // lanes are memoised: a Raft entry sent to four followers and kept in checkpoints is hashed once. An unfrozen
+      // copy (say, after a JSON round trip) hashes to the same lanes, just without the memo.
+      const memo = Object.isFrozen(v) ? FROZEN.get(v) : undefined;
+      if (memo !== undefined) {
+        mix(memo[0]);
+        return mix(memo[1]);
+      }
+      const [pa, pb] = [A, B];
+      A = SEED_A;
+      B = SEED_B;
+      hashContainer(v as object);
+      const lanes: [number, number] = [A, B];
+      A = pa;
+      B = pb;
+      if (Object.isFrozen(v)) FROZEN.set(v as object, lanes);
+      mix(lanes[0]);
+      return mix(lanes[1]);
+    }
+    default:
+      return mix(5); // undefined, functions: JSON writes null (or nothing)
+  }
+}
+
+const SEED_A = 0x811c9dc5;
+const SEED_B = 0x01000193 ^ 0x5bd1e995;
+const FROZEN = new WeakMap<object, [number, number]>();
+
+function hashContainer(v: object): void {
+  if (Array.isArray(v)) {
+    mix(7);
+    mix(v.length);
+    for (let i = 0; i < v.length; i++) hashValue(v[i] === undefined ? null : v[i]);
+    return;
+  }
+  mix(8);
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    const x = o[k];
+    if (x === undefined) continue;
+    mixText(k);
+    hashValue(x);
+  }
+  mix(9);
 }

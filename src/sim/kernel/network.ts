@@ -33,8 +33,15 @@ export interface NetState {
   nextMsgId: number;
 }
 
+/** Interned `from>to` keys: the hot path looks links up by the same few strings millions of times. */
+const LINK_KEYS = new Map<NodeId, Map<NodeId, string>>();
+
 export function linkKey(from: NodeId, to: NodeId): string {
-  return `${from}>${to}`;
+  let row = LINK_KEYS.get(from);
+  if (!row) LINK_KEYS.set(from, (row = new Map()));
+  let k = row.get(to);
+  if (k === undefined) row.set(to, (k = `${from}>${to}`));
+  return k;
 }
 
 export function validateLinkSpec(spec: Partial<LinkSpec>, where: string): void {
@@ -152,16 +159,17 @@ export interface Transmission {
 
 /** Decides when (and whether) one message crosses its link. Draws only from the `net` stream. */
 export function transmit(net: NetState, from: NodeId, to: NodeId, size: number, now: Micros, rng: Rng): Transmission {
-  const spec = linkSpec(net, from, to);
   const key = linkKey(from, to);
+  const o = net.overrides[key];
+  const spec = o ? { ...net.defaults, ...o } : net.defaults;
   let start = now;
   if (spec.bandwidthBytesPerS > 0) {
     const txUs = Math.ceil((size * 1_000_000) / spec.bandwidthBytesPerS);
     start = Math.max(now, net.busyUntil[key] ?? 0) + txUs;
     net.busyUntil[key] = start;
   }
-  const draw = () => start + spec.latencyUs + (spec.jitterUs > 0 ? rng.int(0, spec.jitterUs) : 0);
-  let deliverAt = draw();
+  const base = start + spec.latencyUs;
+  let deliverAt = base + (spec.jitterUs > 0 ? rng.int(0, spec.jitterUs) : 0);
   if (spec.reorder > 0 && rng.chance(spec.reorder)) {
     deliverAt += rng.int(0, 2 * Math.max(spec.latencyUs, 1));
   } else {
@@ -169,7 +177,7 @@ export function transmit(net: NetState, from: NodeId, to: NodeId, size: number, 
     net.lastDeliverAt[key] = deliverAt;
   }
   const lost = spec.loss > 0 && rng.chance(spec.loss);
-  const dupDeliverAt = spec.dup > 0 && rng.chance(spec.dup) ? draw() : null;
+  const dupDeliverAt = spec.dup > 0 && rng.chance(spec.dup) ? base + (spec.jitterUs > 0 ? rng.int(0, spec.jitterUs) : 0) : null;
   return { deliverAt, lost, dupDeliverAt };
 }
 

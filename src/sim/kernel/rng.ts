@@ -18,45 +18,54 @@ export interface Rng {
 
 type Arc4 = seedrandom.PRNG & { state(): object };
 
+class Stream implements Rng {
+  constructor(private readonly g: Arc4) {}
+
+  next(): number {
+    return this.g();
+  }
+
+  int(lo: number, hi: number): number {
+    assert(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi, `rng.int needs integers lo <= hi, got ${lo}, ${hi}`);
+    return lo + Math.floor(this.g() * (hi - lo + 1));
+  }
+
+  chance(p: number): boolean {
+    assert(p >= 0 && p <= 1, `probability must be within [0, 1], got ${p}`);
+    return p > 0 && this.g() < p;
+  }
+
+  pick<T>(items: readonly T[]): T {
+    assert(items.length > 0, 'rng.pick from an empty list');
+    return items[Math.floor(this.g() * items.length)];
+  }
+}
+
 export class RngStreams {
-  private readonly streams = new Map<string, Arc4>();
+  private readonly streams = new Map<string, Stream>();
+  private readonly gens = new Map<string, Arc4>();
 
   constructor(
     readonly root: string,
     private saved: Record<string, object> = {},
   ) {}
 
+  /** The stream called `name`; the same object for the same name, so callers may keep it. */
   stream(name: string): Rng {
-    let g = this.streams.get(name);
-    if (!g) {
+    let s = this.streams.get(name);
+    if (!s) {
       const state = this.saved[name];
-      g = (state
-        ? seedrandom('', { state: state as never })
-        : seedrandom(`${this.root}/${name}`, { state: true })) as Arc4;
-      this.streams.set(name, g);
+      const g = (state ? seedrandom('', { state: state as never }) : seedrandom(`${this.root}/${name}`, { state: true })) as Arc4;
+      this.gens.set(name, g);
+      this.streams.set(name, (s = new Stream(g)));
     }
-    const gen = g;
-    return {
-      next: () => gen(),
-      int(lo, hi) {
-        assert(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi, `rng.int needs integers lo <= hi, got ${lo}, ${hi}`);
-        return lo + Math.floor(gen() * (hi - lo + 1));
-      },
-      chance(p) {
-        assert(p >= 0 && p <= 1, `probability must be within [0, 1], got ${p}`);
-        return p > 0 && gen() < p;
-      },
-      pick(items) {
-        assert(items.length > 0, 'rng.pick from an empty list');
-        return items[Math.floor(gen() * items.length)];
-      },
-    };
+    return s;
   }
 
   /** Plain-data states of every stream used so far, for a checkpoint. */
   save(): Record<string, object> {
     const out: Record<string, object> = { ...this.saved };
-    for (const [name, g] of this.streams) out[name] = g.state();
+    for (const [name, g] of this.gens) out[name] = g.state();
     return out;
   }
 }

@@ -7,7 +7,7 @@ import { metricCount, metricObserve, metricsCreate, type MetricsState } from './
 import { isCut, netCreate, netHeal, netPartition, netSetLink, partitionGroups, transmit, type NetState } from './network.ts';
 import { RngStreams, type Rng } from './rng.ts';
 import type { Micros } from './time.ts';
-import { TraceRecorder, type FaultSource, type TraceBody, type TraceEvent, type TraceKind, type TraceState } from './trace.ts';
+import { TRACE_KINDS, TraceRecorder, type FaultSource, type TraceBody, type TraceEvent, type TraceKind, type TraceState } from './trace.ts';
 import type { Action, DiskOp, Fault, LinkSpec, Message, NodeBehavior, NodeContext, NodeId, NodeInput, NodeStatus } from './types.ts';
 
 /** Limits on everything (TigerBeetle style); their relations are asserted when a world is built. */
@@ -112,6 +112,8 @@ export class World {
   private readonly view: CheckView;
   private lastKind: TraceKind | null = null;
   private readonly buffers = new Map<NodeId, EffectBuffer>();
+  /** Checkers by the event kinds they look at, in the order given. */
+  private readonly checkersByKind = new Map<TraceKind, Checker[]>();
 
   constructor(
     readonly spec: WorldSpec,
@@ -126,6 +128,10 @@ export class World {
     assert(new Set(this.nodeIds).size === this.nodeIds.length, 'node ids must be unique');
     for (const n of spec.nodes) assert(opts.behaviors[n.kind], `no behaviour for node kind ${n.kind}`);
     this.actions = sortActions(actions);
+    for (const kind of TRACE_KINDS) {
+      const list = opts.checkers.filter((c) => !c.kinds || c.kinds.includes(kind));
+      if (list.length > 0) this.checkersByKind.set(kind, list);
+    }
     this.view = {
       t: 0,
       status: (id) => this.node(id).status,
@@ -340,8 +346,9 @@ export class World {
     this.lastKind = e.kind;
     if (body.kind === 'node.state' && body.key === 'role') this.state.roles[body.node] = { role: String(body.value), seq: e.seq };
     else if (body.kind === 'node.crash') delete this.state.roles[body.node];
-    if (body.kind !== 'check.violation') {
-      for (const c of this.opts.checkers) {
+    const checkers = this.checkersByKind.get(e.kind);
+    if (checkers !== undefined && body.kind !== 'check.violation') {
+      for (const c of checkers) {
         const finding = c.onEvent(this.state.checks[c.name], e, this.view);
         if (finding) this.violate(c.name, finding);
       }
@@ -569,9 +576,10 @@ export class World {
 class EffectBuffer {
   readonly writes: { op: DiskOp; sync: boolean }[] = [];
   readonly events: TraceBody[] = [];
-  readonly timers = new Map<string, Micros | null>();
+  /** Timer requests in order; a later request for the same name wins, as the world applies them in order. */
+  readonly timers: [string, Micros | null][] = [];
   readonly sends: { to: NodeId; kind: string; body: unknown; size: number }[] = [];
-  readonly counts = new Map<string, number>();
+  readonly counts: [string, number][] = [];
   readonly samples: [string, number][] = [];
   readonly ctx: NodeContext;
 
@@ -596,11 +604,11 @@ class EffectBuffer {
       },
       send: (to, kind, body, size = 64) => void this.sends.push({ to, kind, body, size }),
       persist: (op, sync) => void this.writes.push({ op, sync }),
-      setTimer: (name, after) => void this.timers.set(name, after),
-      cancelTimer: (name) => void this.timers.set(name, null),
+      setTimer: (name, after) => void this.timers.push([name, after]),
+      cancelTimer: (name) => void this.timers.push([name, null]),
       state: (key, value) => void this.events.push({ kind: 'node.state', node: id, key, value }),
       note: (name, data) => void this.events.push(data === undefined ? { kind: 'node.note', node: id, name } : { kind: 'node.note', node: id, name, data }),
-      count: (metric, k = 1) => void this.counts.set(metric, (this.counts.get(metric) ?? 0) + k),
+      count: (metric, k = 1) => void this.counts.push([metric, k]),
       observe: (metric, value) => void this.samples.push([metric, value]),
       bug: (name) => bugs.includes(name),
     };
@@ -609,9 +617,9 @@ class EffectBuffer {
   reset(): this {
     this.writes.length = 0;
     this.events.length = 0;
-    this.timers.clear();
+    this.timers.length = 0;
     this.sends.length = 0;
-    this.counts.clear();
+    this.counts.length = 0;
     this.samples.length = 0;
     return this;
   }

@@ -126,6 +126,7 @@ function heard(m: PingerMemory, from: NodeId, epoch: number, ctx: NodeContext): 
 export const epochsIncrease: Checker<Record<NodeId, number>> = {
   name: 'ping.epochs-increase',
   description: 'Each boot of a node announces a higher epoch than any it announced before.',
+  kinds: ['node.state'],
   init: () => ({}),
   onEvent(s, e) {
     if (e.kind !== 'node.state' || e.key !== 'epoch') return null;

@@ -32,6 +32,7 @@ function isRaftEvent(e: TraceEvent): e is Extract<TraceEvent, { kind: 'node.stat
 export const raftSafety: Checker<State> = {
   name: 'raft.safety',
   description: 'Election Safety, Leader Append-Only, Log Matching, Leader Completeness, State Machine Safety and ordered WAL positions.',
+  kinds: ['node.state', 'node.note', 'node.boot'],
   init: () => ({ leaders: {}, committed: [], byIndexTerm: {}, scanned: {}, commit: {} }),
   onEvent(s, e, view) {
     if (!isRaftEvent(e)) return null;
@@ -118,6 +119,7 @@ function commits(s: State, node: NodeId, m: RaftMemory, seq: number): Finding | 
 export const linearizableReads: Checker<null> = {
   name: 'raft.linearizable-reads',
   description: 'A strong read reflects every write acknowledged before it was sent.',
+  kinds: ['node.note'],
   init: () => null,
   onEvent(_s, e) {
     if (e.kind !== 'node.note' || e.name !== 'read-served') return null;
@@ -146,6 +148,7 @@ interface ObserverState {
 export const raftObserver: Checker<ObserverState> = {
   name: 'raft.observer',
   description: 'Measures failover time, leader changes and terms (never fails).',
+  kinds: ['node.crash', 'node.state'],
   init: () => ({ leader: null, leaderTerm: 0, crashAt: null, crashTerm: 0, failoverMs: [], leaderChanges: 0, maxTerm: 0 }),
   onEvent(s, e, view) {
     if (e.kind === 'node.crash' && e.node === s.leader) {

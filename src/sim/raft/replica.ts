@@ -355,13 +355,11 @@ function handleVote(m: RaftMemory, from: NodeId, msg: Extract<RaftMessage, { kin
 
 /** §5.3: the consistency check, conflict truncation, append, and the follower's commit index. */
 function handleAppend(m: RaftMemory, from: NodeId, msg: Extract<RaftMessage, { kind: 'append' }>, ctx: Ctx): void {
-  const reply = (success: boolean, matchIndex: number, hintIndex: number, hintTerm: number) =>
-    ctx.send(from, 'append-reply', { kind: 'append-reply', term: m.term, success, matchIndex, rejectedIndex: msg.prevLogIndex, hintIndex, hintTerm, readSeq: msg.readSeq } satisfies RaftMessage, 48);
   const last = lastIndex(m.log);
-  if (msg.prevLogIndex > last) return reply(false, 0, last, lastTerm(m.log));
+  if (msg.prevLogIndex > last) return replyAppend(m, ctx, from, msg, false, 0, last, lastTerm(m.log));
   if (termAt(m.log, msg.prevLogIndex) !== msg.prevLogTerm) {
     const first = m.cfg.conflictHint ? firstIndexOfTerm(m.log, msg.prevLogIndex, m.commitIndex) : msg.prevLogIndex;
-    return reply(false, 0, first - 1, termAt(m.log, first - 1) ?? 0);
+    return replyAppend(m, ctx, from, msg, false, 0, first - 1, termAt(m.log, first - 1) ?? 0);
   }
   let appendFrom = -1;
   for (let k = 0; k < msg.entries.length; k++) {
@@ -381,7 +379,12 @@ function handleAppend(m: RaftMemory, from: NodeId, msg: Extract<RaftMessage, { k
   const matched = msg.prevLogIndex + msg.entries.length;
   const commit = Math.min(msg.leaderCommit, matched);
   if (commit > m.commitIndex) advanceCommit(m, ctx, commit);
-  reply(true, matched, 0, 0);
+  replyAppend(m, ctx, from, msg, true, matched, 0, 0);
+}
+
+function replyAppend(m: RaftMemory, ctx: Ctx, to: NodeId, msg: Extract<RaftMessage, { kind: 'append' }>, success: boolean, matchIndex: number, hintIndex: number, hintTerm: number): void {
+  const reply: RaftMessage = { kind: 'append-reply', term: m.term, success, matchIndex, rejectedIndex: msg.prevLogIndex, hintIndex, hintTerm, readSeq: msg.readSeq };
+  ctx.send(to, 'append-reply', reply, 48);
 }
 
 function handleAppendReply(m: RaftMemory, from: NodeId, msg: Extract<RaftMessage, { kind: 'append-reply' }>, ctx: Ctx): void {
