@@ -43,11 +43,11 @@ export const pingPong: ScenarioInput = {
   narration: [
     { at: '0', text: 'Five nodes boot. Each picks a random first heartbeat so they do not all fire in the same microsecond.' },
     { at: '1s', text: 'Steady state: every node hears from every peer each 100 ms. A lost ping (1% loss) is not enough to raise suspicion.' },
-    { onEvent: { kind: 'net.partition' }, text: 'n5 is cut off. Messages already in flight to or from it are dropped when they arrive.' },
+    { onEvent: { kind: 'net.partition' }, after: '2s', text: 'n5 is cut off. Messages already in flight to or from it are dropped when they arrive.' },
     { onEvent: { kind: 'node.state', key: 'suspects:n5', value: true }, text: 'After 350 ms of silence the others suspect n5, and n5 suspects all of them: each side thinks the other failed.' },
-    { onEvent: { kind: 'net.heal' }, text: 'The partition heals; the first ping across clears each suspicion.' },
-    { onEvent: { kind: 'node.crash' }, text: 'n2 loses power. Its memory is gone; writes it had not synced are lost, synced ones stay on disk.' },
-    { onEvent: { kind: 'node.boot', node: 'n2', recovered: true }, text: 'n2 restarts, reads its epoch from disk and announces epoch 2, so peers know it is a new incarnation.' },
+    { onEvent: { kind: 'net.heal' }, after: '4s', text: 'The partition heals; the first ping across clears each suspicion.' },
+    { onEvent: { kind: 'node.crash', node: 'n2' }, after: '5s', text: 'n2 loses power. Its memory is gone; writes it had not synced are lost, synced ones stay on disk.' },
+    { onEvent: { kind: 'node.boot', node: 'n2', recovered: true }, after: '6.5s', text: 'n2 restarts, reads its epoch from disk and announces epoch 2, so peers know it is a new incarnation.' },
   ],
   expect: [
     { check: 'no-violations', text: 'No kernel or epoch invariant is violated.' },

@@ -27,8 +27,8 @@ export const raftFollowerCatchup: ScenarioInput = {
   narration: [
     { onEvent: { kind: 'node.crash' }, text: 'A follower crashed. Two of three is still a majority: the leader keeps committing.' },
     { onEvent: { kind: 'node.boot', recovered: true }, text: 'It restarts with its log from disk but commit = applied = 0: those positions live in memory.' },
-    { onEvent: { kind: 'node.note', name: 'append-rejected' }, text: 'Its log is behind: the leader’s AppendEntries fails the consistency check, so the leader moves nextIndex back.' },
-    { onEvent: { kind: 'node.note', name: 'caught-up' }, text: 'Caught up: the follower’s replicated position equals the leader’s append position. Its applied position still trails.' },
+    { onEvent: { kind: 'node.note', name: 'append-rejected' }, after: '3s', text: 'Its log is behind: the leader’s AppendEntries fails the consistency check, so the leader moves nextIndex back.' },
+    { onEvent: { kind: 'node.note', name: 'caught-up' }, after: '3s', text: 'Caught up: the follower’s replicated position equals the leader’s append position. Its applied position still trails.' },
   ],
   expect: [
     { check: 'no-violations', text: 'No Raft safety property is violated.' },

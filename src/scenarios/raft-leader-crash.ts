@@ -26,10 +26,10 @@ export const raftLeaderCrash: ScenarioInput = {
   ],
   narration: [
     { at: '1s', text: 'Steady state: the leader replicates each write to the four followers; it commits when three of five hold it.' },
-    { onEvent: { kind: 'node.crash' }, text: 'The leader lost power. Its in-flight messages still arrive, then silence: followers’ election timers run down.' },
-    { onEvent: { kind: 'node.state', key: 'role', value: 'candidate' }, text: 'A follower’s timer fired first. It campaigns in a higher term; the client’s writes fail over to it as soon as it leads.' },
-    { onEvent: { kind: 'node.boot', recovered: true }, text: 'The old leader restarts from disk: term, vote and log survived (they were synced). It learns the higher term and follows.' },
-    { onEvent: { kind: 'node.note', name: 'caught-up' }, text: 'The restarted replica has caught up: the leader walked nextIndex back and re-sent what it missed.' },
+    { onEvent: { kind: 'node.crash' }, after: '2s', text: 'The leader lost power. Its in-flight messages still arrive, then silence: followers’ election timers run down.' },
+    { onEvent: { kind: 'node.state', key: 'role', value: 'candidate' }, after: '2s', text: 'A follower’s timer fired first. It campaigns in a higher term; the client’s writes fail over to it as soon as it leads.' },
+    { onEvent: { kind: 'node.boot', recovered: true }, after: '4s', text: 'The old leader restarts from disk: term, vote and log survived (they were synced). It learns the higher term and follows.' },
+    { onEvent: { kind: 'node.note', name: 'caught-up' }, after: '4s', text: 'The restarted replica has caught up: the leader walked nextIndex back and re-sent what it missed.' },
   ],
   expect: [
     { check: 'no-violations', text: 'No Raft safety property is violated: no acknowledged write is lost.' },

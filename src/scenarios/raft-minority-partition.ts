@@ -27,9 +27,9 @@ export const raftMinorityPartition: ScenarioInput = {
   ],
   narration: [
     { onEvent: { kind: 'net.partition' }, text: 'The leader, one follower and the client are cut off from the other three replicas.' },
-    { onEvent: LEADER_ELECTED, text: 'The majority side elected a leader in a higher term. The old leader does not know yet: it keeps appending writes that cannot commit.' },
+    { onEvent: LEADER_ELECTED, after: '1s', text: 'The majority side elected a leader in a higher term. The old leader does not know yet: it keeps appending writes that cannot commit.' },
     { onEvent: { kind: 'net.heal' }, text: 'The partition heals. The first message from the new term reaches the old leader, which steps down.' },
-    { onEvent: { kind: 'node.note', name: 'truncate' }, text: 'A replica drops entries the new leader does not have: they were never committed, so no acknowledged write is lost.' },
+    { onEvent: { kind: 'node.note', name: 'truncate' }, after: '3s', text: 'A replica drops entries the new leader does not have: they were never committed, so no acknowledged write is lost.' },
   ],
   expect: [
     { check: 'no-violations', text: 'No Raft safety property is violated.' },

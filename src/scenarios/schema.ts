@@ -86,7 +86,13 @@ export const scenarioSchema = z.strictObject({
   }),
   workload: z.record(z.string(), z.unknown()).optional(),
   faults: z.array(scheduledFault).max(10_000),
-  narration: z.array(z.strictObject({ at: duration.optional(), onEvent: eventMatch.optional(), text: z.string().min(1).max(2000) })).max(500),
+  /**
+   * Narration steps, anchored to a time (`at`) or to the first event matching `onEvent` — at or after `after` when
+   * given, so a step about the second election does not light up at the first.
+   */
+  narration: z
+    .array(z.strictObject({ at: duration.optional(), onEvent: eventMatch.optional(), after: duration.optional(), text: z.string().min(1).max(2000) }))
+    .max(500),
   expect: z.array(expectationSchema).max(100),
   /** Metric names to report in summaries; empty = all. */
   metrics: z.array(z.string()).max(100),

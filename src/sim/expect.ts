@@ -195,7 +195,8 @@ export class NarrationTracker {
     this.narration.forEach((n, i) => {
       const s = this.steps[i];
       if (s.reachedAt !== null) return;
-      if (n.onEvent ? matchEvent(n.onEvent as EventMatch, ev) : n.at !== undefined && ev.t >= n.at) {
+      const reached = n.onEvent ? (n.after === undefined || ev.t >= n.after) && matchEvent(n.onEvent as EventMatch, ev) : n.at !== undefined && ev.t >= n.at;
+      if (reached) {
         s.reachedAt = n.onEvent ? ev.t : n.at!;
         s.reachedSeq = ev.seq;
       }

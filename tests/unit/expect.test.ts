@@ -69,3 +69,16 @@ describe('teaching bug unsynced-epoch', () => {
     expect(s.expectations[0].status).toBe('fail');
   });
 });
+
+describe('narration anchors', () => {
+  it('an event anchor with `after` waits for a match at or after that time', () => {
+    const s = pingPong();
+    s.narration = [
+      { onEvent: { kind: 'node.state', key: 'epoch' }, text: 'first epoch' },
+      { onEvent: { kind: 'node.state', key: 'epoch' }, after: '6s', text: 'epoch after the restart' },
+    ];
+    const [first, later] = results(s).narration;
+    expect(first.reachedAt).toBe(0);
+    expect(later.reachedAt).toBe(6_500_000);
+  });
+});
