@@ -7,7 +7,7 @@ import { metricsSummary, type MetricValue } from './kernel/metrics.ts';
 import type { Partition } from './kernel/network.ts';
 import type { Micros } from './kernel/time.ts';
 import { eventNode, type TraceEvent, type TraceKind } from './kernel/trace.ts';
-import type { Action, Fault, Message, NodeId, NodeStatus } from './kernel/types.ts';
+import type { Action, Fault, Message, NodeBehavior, NodeId, NodeStatus } from './kernel/types.ts';
 import { World, type Checkpoint, type Violation, type WorldSpec } from './kernel/world.ts';
 import { BEHAVIORS, bugsFor, checkersFor } from './nodes.ts';
 import { APP_VERSION, firstDivergence, formatTrace, parseTrace, TRACE_FORMAT, TRACE_VERSION, TraceError, type TraceHeader } from './tracefile.ts';
@@ -40,7 +40,10 @@ export interface NodeSnapshot {
   kind: string;
   status: NodeStatus;
   incarnation: number;
+  /** The node kind's view of its memory (bounded: long logs show their tail); null while crashed. */
   memory: unknown;
+  /** Headline fields for labels: role, term, WAL positions for Raft; epoch for pingers. Empty while crashed. */
+  headline: Record<string, string | number | boolean | null>;
   disk: { keys: string[]; data: Record<string, unknown>; pendingWrites: number; writes: number; syncs: number };
   timers: string[];
   inbox: number;
@@ -272,8 +275,9 @@ export class Lab {
           kind: n.kind,
           status: n.status,
           incarnation: n.incarnation,
-          memory: cloneShared(n.memory),
-          disk: { keys: Object.keys(n.disk.data).sort(), data: cloneShared(n.disk.data), pendingWrites: n.disk.pending.length, writes: n.disk.writes, syncs: n.disk.syncs },
+          memory: n.memory === null ? null : viewOf(BEHAVIORS[n.kind], n.memory),
+          headline: n.memory === null ? {} : (BEHAVIORS[n.kind].headline?.(n.memory) ?? {}),
+          disk: { keys: Object.keys(n.disk.data).sort(), data: diskViewOf(n.disk.data), pendingWrites: n.disk.pending.length, writes: n.disk.writes, syncs: n.disk.syncs },
           timers: Object.keys(n.timers).sort(),
           inbox: n.inbox.length,
         };
@@ -299,6 +303,26 @@ export class Lab {
       metrics,
       checkpoints: r.checkpoints.length,
     };
+  }
+
+  /** A node's whole memory and disk, for the inspector (not bounded like the snapshot's view). */
+  inspect(node: NodeId): { memory: unknown; disk: Record<string, unknown>; pending: number } {
+    const n = this.need().world.node(this.knownNode(node));
+    return { memory: cloneShared(n.memory), disk: cloneShared(n.disk.data), pending: n.disk.pending.length };
+  }
+
+  /** Up to `count` log entries of a replica from index `from` (1-based), for scrolling a long log. */
+  logEntries(node: NodeId, from: number, count: number): unknown[] {
+    const m = this.need().world.node(this.knownNode(node)).memory as { log?: unknown[] } | null;
+    if (!m || !Array.isArray(m.log)) return [];
+    const start = Math.max(1, Math.floor(from));
+    return m.log.slice(start, start + Math.max(0, Math.min(count, EVENTS_PAGE_MAX)));
+  }
+
+  private knownNode(node: NodeId): NodeId {
+    const r = this.need();
+    if (!r.world.nodeIds.includes(node)) throw new LabError(`unknown node ${JSON.stringify(node)}`);
+    return node;
   }
 
   /** Up to `limit` events from `fromSeq` on that pass `filter`. */
@@ -494,6 +518,21 @@ export class Lab {
     if (!this.run) throw new LabError('no scenario loaded');
     return this.run;
   }
+}
+
+/** Lists on disk longer than this show only their tail in snapshots. */
+export const DISK_LIST_VIEW_MAX = 50;
+
+function viewOf(behavior: NodeBehavior<any, any> | undefined, memory: unknown): unknown {
+  return behavior?.view ? behavior.view(memory) : cloneShared(memory);
+}
+
+function diskViewOf(data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) {
+    out[k] = Array.isArray(v) && v.length > DISK_LIST_VIEW_MAX ? { length: v.length, tail: v.slice(-DISK_LIST_VIEW_MAX) } : cloneShared(v);
+  }
+  return out;
 }
 
 function info(s: Scenario): ScenarioInfo {

@@ -18,14 +18,16 @@ export type LabMethod =
   | 'snapshot'
   | 'events'
   | 'exportTrace'
-  | 'importTrace';
+  | 'importTrace'
+  | 'inspect'
+  | 'logEntries';
 
 export type LabPort = {
   [K in LabMethod]: (...args: Parameters<Lab[K]>) => Promise<ReturnType<Lab[K]>>;
 };
 
 const METHODS: readonly LabMethod[] = [
-  'list', 'load', 'step', 'play', 'pause', 'setSpeed', 'advance', 'seek', 'inject', 'snapshot', 'events', 'exportTrace', 'importTrace',
+  'list', 'load', 'step', 'play', 'pause', 'setSpeed', 'advance', 'seek', 'inject', 'snapshot', 'events', 'exportTrace', 'importTrace', 'inspect', 'logEntries',
 ];
 
 /** Wraps a Lab on this thread as a port: every call is asynchronous and its result is a structured clone. */

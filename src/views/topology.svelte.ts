@@ -48,10 +48,10 @@ export interface NodeMark {
   node: NodeSnapshot;
 }
 
-/** The `role` field of a node's memory when it has one: a convention of node kinds with roles (Raft). */
+/** The `role` headline field when the node kind has one (Raft replicas: leader, follower, candidate). */
 export function nodeRole(node: NodeSnapshot): string | null {
-  const memory = node.memory as { role?: unknown } | null;
-  return memory !== null && typeof memory === 'object' && typeof memory.role === 'string' ? memory.role : null;
+  const role = node.headline.role;
+  return typeof role === 'string' ? role : null;
 }
 
 export interface LinkMark {

@@ -172,3 +172,24 @@ describe('seek forward over known ground', () => {
     expect(all(lab)).toEqual(all(ref));
   });
 });
+
+describe('bounded snapshots of long logs', () => {
+  it('carry the tail of each Raft log and headline positions; inspect and logEntries reach the rest', () => {
+    const lab = new Lab();
+    lab.load('raft-cold-start');
+    const s = lab.runToEnd();
+    const r = s.nodes.find((n) => n.headline.role === 'leader')!;
+    const view = r.memory as { log: { index: number }[]; logFrom: number; logLength: number; ids?: unknown };
+    expect(view.logLength).toBeGreaterThan(250);
+    expect(view.log).toHaveLength(200);
+    expect(view.log[0].index).toBe(view.logFrom);
+    expect(view.log.at(-1)!.index).toBe(view.logLength);
+    expect(view.ids).toBeUndefined();
+    expect(r.headline).toMatchObject({ role: 'leader', last: view.logLength });
+    expect((r.disk.data.log as { length: number; tail: unknown[] }).length).toBe(view.logLength);
+    const full = lab.inspect(r.id).memory as { log: unknown[] };
+    expect(full.log).toHaveLength(view.logLength + 1);
+    expect(lab.logEntries(r.id, 1, 3).map((e) => (e as { index: number }).index)).toEqual([1, 2, 3]);
+    expect(() => lab.inspect('zz')).toThrow('unknown node "zz"');
+  });
+});

@@ -113,4 +113,11 @@ export interface NodeBehavior<S = unknown, C = unknown> {
   step(state: S, input: NodeInput, ctx: NodeContext): void;
   /** Teaching bugs this kind understands, by name, with what each removes. */
   bugs?: Readonly<Record<string, string>>;
+  /**
+   * What a per-frame snapshot shows of the memory: plain data, bounded in size (say, the tail of a long log).
+   * Without it the snapshot carries the whole memory.
+   */
+  view?(memory: S): unknown;
+  /** A few headline fields for labels and lanes (role, term, positions…), cheap enough for every frame. */
+  headline?(memory: S): Record<string, string | number | boolean | null>;
 }

@@ -43,6 +43,7 @@ export const PINGER_DEFAULTS: PingerConfig = { heartbeatMs: 100, suspectAfterMs:
 export const pinger: NodeBehavior<PingerMemory, Partial<PingerConfig>> = {
   kind: 'pinger',
   bugs: { 'unsynced-epoch': 'the boot epoch is written without fsync, so a power-cut crash can reuse an epoch' },
+  headline: (m) => ({ epoch: m.epoch, beats: m.beats, suspects: Object.values(m.suspected).filter(Boolean).length }),
 
   boot(config, disk, ctx) {
     const c = { ...PINGER_DEFAULTS, ...config };

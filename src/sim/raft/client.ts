@@ -56,6 +56,7 @@ type Reply = Extract<RaftMessage, { kind: 'propose-reply' | 'read-reply' }>;
 
 export const raftClient: NodeBehavior<RaftClientMemory, Partial<RaftClientConfig>> = {
   kind: 'raft-client',
+  headline: (m) => ({ leader: m.leader, outstanding: Object.keys(m.outstanding).length, ackedIndex: m.ackedIndex }),
   boot(config, _disk, ctx) {
     const cfg = { ...RAFT_CLIENT_DEFAULTS, group: [], ...config } as RaftClientConfig;
     assert(cfg.group.length > 0, 'raft-client: config.group must name the replicas');

@@ -62,10 +62,19 @@ type Ctx = NodeContext;
 const HARD = 'hard';
 const LOG = 'log';
 
+/** Log entries a snapshot carries per replica: the tail; `Lab.logEntries` pages through the rest. */
+export const LOG_VIEW_MAX = 200;
+
 export const raftReplica: NodeBehavior<RaftMemory, Partial<RaftConfig>> = {
   kind: 'raft',
   bugs: RAFT_BUGS,
   boot,
+  view(m) {
+    const { ids: _ids, log, kv, ...rest } = m;
+    const from = Math.max(1, log.length - LOG_VIEW_MAX);
+    return { ...rest, kvKeys: Object.keys(kv).length, kv: Object.keys(kv).length <= 32 ? { ...kv } : null, logLength: log.length - 1, logFrom: from, log: log.slice(from) };
+  },
+  headline: (m) => ({ role: m.role, term: m.term, leader: m.leader, last: lastIndex(m.log), commit: m.commitIndex, applied: m.lastApplied }),
   step(m, input, ctx) {
     if (input.type === 'timer') tick(m, input.name, ctx);
     else receive(m, input.msg, ctx);
