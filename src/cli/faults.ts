@@ -26,6 +26,14 @@ export function withRandomFaults(input: ScenarioInput, seed: string): ScenarioIn
   );
   const copy = structuredClone(input);
   copy.faults = [...copy.faults, ...drawn.map(toScenarioFault)];
+  // The scenario's own expectations assume only its own faults; under a random schedule what must hold is safety
+  // (no violation) and, once everything is healed, liveness — when the scenario says what progress looks like.
+  const settledAt = Math.max(0, ...drawn.map((f) => f.at), ...world.faults.map((f) => f.at));
+  copy.expect = [{ check: 'no-violations', text: 'No invariant is violated under the random fault schedule.' }];
+  if (input.liveness) {
+    const within = compileScenario({ ...input, duration: input.liveness.within, faults: [] }, { knownKinds: Object.keys(BEHAVIORS), knownBugs: bugsFor }).world.durationUs;
+    copy.expect.push({ check: 'count', match: input.liveness.match, from: `${settledAt}us`, to: `${Math.min(settledAt + within, world.durationUs)}us`, min: 1, text: `Liveness: ${input.liveness.text}` });
+  }
   return copy;
 }
 

@@ -53,10 +53,12 @@ export function runSeed(job: SweepJob, seed: string): SeedResult {
     lab.runToEnd(job.untilUs);
     const s = lab.summary();
     const v = s.violations[0];
+    // An expectation that fails (liveness under random faults, or the scenario's own claims) fails the run too.
+    const failed = lab.snapshot().expectations.filter((e) => e.status === 'fail' && e.check !== 'no-violations');
     return {
       seed,
-      violations: s.violations.length,
-      ...(v ? { first: { checker: v.checker, message: v.message, t: v.t } } : {}),
+      violations: s.violations.length + failed.length,
+      ...(v ? { first: { checker: v.checker, message: v.message, t: v.t } } : failed[0] ? { first: { checker: 'expectation', message: `${failed[0].text} — ${failed[0].detail}`, t: s.virtualMs * 1000 } } : {}),
       traceHash: s.traceHash,
       metrics: flattenMetrics(s.metrics),
     };

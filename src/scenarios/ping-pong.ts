@@ -59,4 +59,5 @@ export const pingPong: ScenarioInput = {
     { check: 'metric', metric: 'rttMs.p50', min: 6, max: 20, text: 'Median round trip is about twice the 5 ms link latency plus jitter.' },
   ],
   metrics: ['pingsSent', 'pongsReceived', 'rttMs', 'suspicions', 'recoveries'],
+  liveness: { match: { kind: 'msg.deliver', msg: 'pong' }, within: '1s', text: 'once every fault is healed, pongs flow again within 1 s' },
 };

@@ -1,4 +1,4 @@
-import { LEADER_ELECTED, raftTopology } from './raft-common.ts';
+import { LEADER_ELECTED, RAFT_LIVENESS, raftTopology } from './raft-common.ts';
 import type { ScenarioInput } from './schema.ts';
 
 export const raftColdStart: ScenarioInput = {
@@ -35,4 +35,5 @@ export const raftColdStart: ScenarioInput = {
     { check: 'metric', metric: 'commitLatencyMs.p99', max: 15, text: 'A write commits within a few network round trips (p99 < 15 ms).' },
   ],
   metrics: ['elections', 'terms', 'leaderChanges', 'commitLatencyMs', 'writeLatencyMs', 'writesAcked'],
+  liveness: RAFT_LIVENESS,
 };

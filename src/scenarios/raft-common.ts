@@ -21,3 +21,10 @@ export function raftTopology(
 
 export const LEADER_ELECTED = { kind: 'node.state', key: 'role', value: 'leader' } as const;
 export const CANDIDATE = { kind: 'node.state', key: 'role', value: 'candidate' } as const;
+
+/** Progress for a Raft group under random faults: once healed, client writes commit again. */
+export const RAFT_LIVENESS = {
+  match: { kind: 'node.note', name: 'write-acked' },
+  within: '2s',
+  text: 'once every fault is healed, a client write commits within 2 s',
+} as const;

@@ -1,4 +1,4 @@
-import { raftTopology } from './raft-common.ts';
+import { RAFT_LIVENESS, raftTopology } from './raft-common.ts';
 import type { ScenarioInput } from './schema.ts';
 
 export const raftFollowerCatchup: ScenarioInput = {
@@ -37,4 +37,5 @@ export const raftFollowerCatchup: ScenarioInput = {
     { check: 'metric', metric: 'terms', max: 1, text: 'A follower crash causes no election.' },
   ],
   metrics: ['terms', 'writesAcked', 'commitLatencyMs', 'writeLatencyMs', 'applied'],
+  liveness: RAFT_LIVENESS,
 };

@@ -1,4 +1,4 @@
-import { LEADER_ELECTED, raftTopology } from './raft-common.ts';
+import { LEADER_ELECTED, RAFT_LIVENESS, raftTopology } from './raft-common.ts';
 import type { ScenarioInput } from './schema.ts';
 
 export const raftLeaderCrash: ScenarioInput = {
@@ -38,4 +38,5 @@ export const raftLeaderCrash: ScenarioInput = {
     { check: 'within', after: { kind: 'node.boot', recovered: true }, then: { kind: 'node.note', name: 'caught-up' }, within: '1s', text: 'The restarted replica catches up within 1 s.' },
   ],
   metrics: ['failoverMs', 'elections', 'terms', 'leaderChanges', 'commitLatencyMs', 'writeLatencyMs', 'writesAcked', 'clientRetries'],
+  liveness: RAFT_LIVENESS,
 };

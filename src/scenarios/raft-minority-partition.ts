@@ -1,4 +1,4 @@
-import { LEADER_ELECTED, raftTopology } from './raft-common.ts';
+import { LEADER_ELECTED, RAFT_LIVENESS, raftTopology } from './raft-common.ts';
 import type { ScenarioInput } from './schema.ts';
 
 export const raftMinorityPartition: ScenarioInput = {
@@ -39,4 +39,5 @@ export const raftMinorityPartition: ScenarioInput = {
     { check: 'count', match: { kind: 'node.note', name: 'write-acked' }, from: '3s', min: 50, text: 'Writes commit again after the heal.' },
   ],
   metrics: ['elections', 'terms', 'leaderChanges', 'writesAcked', 'clientRetries', 'commitLatencyMs'],
+  liveness: RAFT_LIVENESS,
 };

@@ -1,4 +1,4 @@
-import { LEADER_ELECTED, raftTopology } from './raft-common.ts';
+import { LEADER_ELECTED, RAFT_LIVENESS, raftTopology } from './raft-common.ts';
 import type { ScenarioInput } from './schema.ts';
 
 const faults: ScenarioInput['faults'] = [
@@ -33,6 +33,7 @@ export const raftFlappingNoPreVote: ScenarioInput = {
     { check: 'count', match: LEADER_ELECTED, from: '3s', min: 1, text: 'The healthy leader is deposed after the heal and a new election is held.' },
   ],
   metrics: ['terms', 'elections', 'preVotes', 'leaderChanges', 'writesAcked'],
+  liveness: RAFT_LIVENESS,
 };
 
 export const raftFlappingPreVote: ScenarioInput = {

@@ -1,4 +1,4 @@
-import { CANDIDATE, LEADER_ELECTED, raftTopology } from './raft-common.ts';
+import { CANDIDATE, LEADER_ELECTED, RAFT_LIVENESS, raftTopology } from './raft-common.ts';
 import type { ScenarioInput } from './schema.ts';
 
 export const raftSplitVote: ScenarioInput = {
@@ -34,4 +34,5 @@ export const raftSplitVote: ScenarioInput = {
     { check: 'within', after: { kind: 'net.link' }, then: LEADER_ELECTED, within: '500ms', text: 'Once messages are faster than the spread, a leader is elected within 500 ms.' },
   ],
   metrics: ['elections', 'terms', 'leaderChanges', 'writesAcked'],
+  liveness: RAFT_LIVENESS,
 };

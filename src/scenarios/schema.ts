@@ -97,6 +97,12 @@ export const scenarioSchema = z.strictObject({
   /** Metric names to report in summaries; empty = all. */
   metrics: z.array(z.string()).max(100),
   bugs: z.array(z.string()).max(20).optional(),
+  /**
+   * What progress looks like, for runs under a random fault schedule: after the heal phase an event matching `match`
+   * must occur within `within`, or the run fails its liveness check (TigerBeetle's VOPR: safety while faulty,
+   * convergence once healed).
+   */
+  liveness: z.strictObject({ match: eventMatch, within: duration, text: z.string().max(300) }).optional(),
 });
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;

@@ -452,7 +452,17 @@ export class Lab {
         throw new LabError(e instanceof Error ? e.message : String(e));
       }
     });
-    const world = new World(spec, this.worldOptions(spec, opts.keepEvents !== false), actions);
+    const keep = opts.keepEvents !== false;
+    // Without kept events the trackers are fed as events happen (there is no seeking back to replay them for).
+    const live: { r?: Loaded; early: TraceEvent[] } = { early: [] };
+    const onEvent = keep
+      ? undefined
+      : (e: TraceEvent) => {
+          if (!live.r) return void live.early.push(e); // run.start and boots, recorded while the world is built
+          live.r.expect.feed(e);
+          live.r.narration.feed(e);
+        };
+    const world = new World(spec, { ...this.worldOptions(spec, keep), onEvent }, actions);
     const everyUs = Math.max(250_000, Math.ceil(spec.durationUs / 200));
     const r: Loaded = {
       input: structuredClone(input) as ScenarioInput,
@@ -466,6 +476,11 @@ export class Lab {
       expect: new ExpectationTracker(scenario.expect),
       narration: new NarrationTracker(scenario.narration),
     };
+    live.r = r;
+    for (const e of live.early) {
+      r.expect.feed(e);
+      r.narration.feed(e);
+    }
     this.feed(r);
     return r;
   }
