@@ -1,4 +1,5 @@
 import { pingPong } from './ping-pong.ts';
+import { raftChaos } from './raft-chaos.ts';
 import { raftColdStart } from './raft-cold-start.ts';
 import { raftFollowerCatchup } from './raft-follower-catchup.ts';
 import { raftLeaderCrash } from './raft-leader-crash.ts';
@@ -17,6 +18,7 @@ export const SCENARIOS: readonly ScenarioInput[] = [
   raftMinorityPartition,
   raftFlappingNoPreVote,
   raftFlappingPreVote,
+  raftChaos,
 ];
 
 export function findScenario(id: string): ScenarioInput | undefined {

@@ -18,6 +18,11 @@ import type { Entry } from './types.ts';
 interface State {
   leaders: Record<number, NodeId>;
   committed: Entry[];
+  /**
+   * The term in which each index was first seen committed: the current term of the replica that first announced a
+   * commit covering it (the committing leader). Leader Completeness binds leaders of later terms only.
+   */
+  committedInTerm: number[];
   byIndexTerm: Record<string, { entry: Entry; prevTerm: number }>;
   scanned: Record<NodeId, number>;
   commit: Record<NodeId, number>;
@@ -33,7 +38,7 @@ export const raftSafety: Checker<State> = {
   name: 'raft.safety',
   description: 'Election Safety, Leader Append-Only, Log Matching, Leader Completeness, State Machine Safety and ordered WAL positions.',
   kinds: ['node.state', 'node.note', 'node.boot'],
-  init: () => ({ leaders: {}, committed: [], byIndexTerm: {}, scanned: {}, commit: {} }),
+  init: () => ({ leaders: {}, committed: [], committedInTerm: [], byIndexTerm: {}, scanned: {}, commit: {} }),
   onEvent(s, e, view) {
     if (!isRaftEvent(e)) return null;
     const m = raftMemory(view, e.node);
@@ -66,14 +71,19 @@ function electionSafety(s: State, node: NodeId, m: RaftMemory, seq: number): Fin
   return null;
 }
 
+/**
+ * §5.4: an entry committed in term T is in the log of every leader of a term above T. A leader of an older term (a
+ * candidate paused with a vote in hand, say, that resumes and counts it) need not hold entries committed since.
+ */
 function leaderCompleteness(s: State, node: NodeId, m: RaftMemory, seq: number): Finding | null {
   for (let i = 1; i < s.committed.length; i++) {
     const c = s.committed[i];
+    if (s.committedInTerm[i] >= m.term) continue;
     const mine = m.log[i];
     if (!mine || !sameEntry(mine, c)) {
       return {
-        message: `new leader ${node} (term ${m.term}) lacks committed entry ${c.term}/${i} (Leader Completeness)`,
-        evidence: { node, index: i, committed: c, has: mine ?? null, seq },
+        message: `new leader ${node} (term ${m.term}) lacks entry ${c.term}/${i}, committed in term ${s.committedInTerm[i]} (Leader Completeness)`,
+        evidence: { node, index: i, committed: c, committedInTerm: s.committedInTerm[i], has: mine ?? null, seq },
       };
     }
   }
@@ -106,7 +116,10 @@ function commits(s: State, node: NodeId, m: RaftMemory, seq: number): Finding | 
   for (let i = before + 1; i <= m.commitIndex; i++) {
     const e = m.log[i];
     const c = s.committed[i];
-    if (c === undefined) s.committed[i] = e;
+    if (c === undefined) {
+      s.committed[i] = e;
+      s.committedInTerm[i] = m.term;
+    }
     else if (!sameEntry(c, e)) {
       return { message: `${node} committed ${e.term}/${i} where ${c.term}/${i} was already committed (State Machine Safety)`, evidence: { node, index: i, committed: c, has: e, seq } };
     }

@@ -54,6 +54,9 @@ export interface RaftClientMemory {
 
 type Reply = Extract<RaftMessage, { kind: 'propose-reply' | 'read-reply' }>;
 
+/** Immediate redirects per request before it waits for the retry sweep. */
+const REDIRECTS_MAX = 3;
+
 export const raftClient: NodeBehavior<RaftClientMemory, Partial<RaftClientConfig>> = {
   kind: 'raft-client',
   headline: (m) => ({ leader: m.leader, outstanding: Object.keys(m.outstanding).length, ackedIndex: m.ackedIndex }),
@@ -73,9 +76,12 @@ export const raftClient: NodeBehavior<RaftClientMemory, Partial<RaftClientConfig
     const o = m.outstanding[r.id];
     if (!o) return; // an answer to a request already answered (a retry's twin)
     if (r.ok) return done(m, r, o, ctx);
-    if (r.leaderHint && r.leaderHint !== o.to) m.leader = r.leaderHint;
-    else m.leader = nextReplica(m, o.to);
-    resend(m, r.id, o, ctx);
+    // Follow a fresh hint at once, a few times; otherwise wait for the retry sweep. Without that pause, replicas with
+    // stale hints bounce a backlog of requests back and forth at network speed.
+    const hinted = r.leaderHint !== null && r.leaderHint !== o.to;
+    m.leader = hinted ? r.leaderHint! : nextReplica(m, o.to);
+    if (hinted && o.tries < REDIRECTS_MAX) return resend(m, r.id, o, ctx);
+    o.sentAt = ctx.now;
   },
 };
 

@@ -253,7 +253,7 @@ function checkTerm(m: RaftMemory, from: NodeId, msg: PeerMessage, ctx: Ctx): boo
     if (msg.kind === 'vote' && msg.pre) return true;
     if (msg.kind === 'vote-reply' && msg.pre && msg.granted) return true;
     // With CheckQuorum a follower that hears from a live leader ignores disruptive vote requests (etcd's leader lease).
-    if (msg.kind === 'vote' && m.cfg.checkQuorum && m.leader !== null && ctx.now - m.lastLeaderContact < ms(m.cfg.electionMinMs)) {
+    if (msg.kind === 'vote' && m.cfg.checkQuorum && inLease(m, ctx)) {
       ctx.note('vote-ignored', { from, reason: 'heard from a leader within the minimum election timeout' });
       return false;
     }
@@ -347,7 +347,7 @@ function handleVote(m: RaftMemory, from: NodeId, msg: Extract<RaftMessage, { kin
   if (!upToDate) reason = `candidate log (${msg.lastLogTerm}/${msg.lastLogIndex}) is behind ours (${lastTerm(m.log)}/${lastIndex(m.log)})`;
   else if (msg.pre) {
     if (msg.term <= m.term) reason = `pre-vote term ${msg.term} is not above ${m.term}`;
-    else if (m.leader !== null && ctx.now - m.lastLeaderContact < ms(m.cfg.electionMinMs)) reason = 'we still hear from a leader';
+    else if (inLease(m, ctx)) reason = m.role === 'leader' ? 'we are the leader' : 'we still hear from a leader';
   } else if (m.votedFor !== null && m.votedFor !== from) reason = `already voted for ${m.votedFor} in term ${m.term}`;
   else if (m.role === 'leader') reason = `we lead term ${m.term}`;
   const granted = reason === '';
@@ -572,6 +572,15 @@ function failWaiting(m: RaftMemory, ctx: Ctx, reason: string): void {
 function persistHard(m: RaftMemory, ctx: Ctx): void {
   const votedFor = ctx.bug('no-persist-vote') ? null : m.votedFor;
   ctx.persist({ op: 'put', key: HARD, value: { term: m.term, votedFor } }, true);
+}
+
+/**
+ * Whether this replica knows of a live leader: it is the leader, or it heard from one within the minimum election
+ * timeout. Such a replica neither grants a pre-vote nor (with CheckQuorum) lets a vote request raise its term
+ * (thesis §4.2.3, §9.6; etcd's leader lease) — the leader included, or it would depose itself.
+ */
+function inLease(m: RaftMemory, ctx: Ctx): boolean {
+  return m.role === 'leader' || (m.leader !== null && ctx.now - m.lastLeaderContact < ms(m.cfg.electionMinMs));
 }
 
 function peers(m: RaftMemory): NodeId[] {
