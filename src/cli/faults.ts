@@ -22,7 +22,8 @@ export function withRandomFaults(input: ScenarioInput, seed: string): ScenarioIn
     world.nodes.map((n) => n.id),
     world.durationUs,
     rng,
-    { defaultLink: world.link, restoreLinks: world.links },
+    // Raft replicas announce roles, so some crashes may target whichever replica leads at the time.
+    { defaultLink: world.link, restoreLinks: world.links, roles: world.nodes.some((n) => n.kind === 'raft') ? ['leader'] : [] },
   );
   const copy = structuredClone(input);
   copy.faults = [...copy.faults, ...drawn.map(toScenarioFault)];

@@ -1,11 +1,13 @@
 import { pingPong } from './ping-pong.ts';
 import { raftChaos } from './raft-chaos.ts';
 import { raftColdStart } from './raft-cold-start.ts';
+import { raftFigure8, raftFigure8Bug } from './raft-figure-8.ts';
 import { raftFollowerCatchup } from './raft-follower-catchup.ts';
 import { raftLeaderCrash } from './raft-leader-crash.ts';
 import { raftMinorityPartition } from './raft-minority-partition.ts';
 import { raftFlappingNoPreVote, raftFlappingPreVote } from './raft-prevote.ts';
 import { raftSplitVote } from './raft-split-vote.ts';
+import { raftVotePersistence, raftVotePersistenceBug } from './raft-vote-persistence.ts';
 import type { ScenarioInput } from './schema.ts';
 
 /** Every built-in scenario, in the order the picker lists them. Each is data only; `compileScenario` validates it. */
@@ -18,6 +20,10 @@ export const SCENARIOS: readonly ScenarioInput[] = [
   raftMinorityPartition,
   raftFlappingNoPreVote,
   raftFlappingPreVote,
+  raftVotePersistence,
+  raftVotePersistenceBug,
+  raftFigure8,
+  raftFigure8Bug,
   raftChaos,
 ];
 

@@ -130,3 +130,28 @@ describe('randomFaults', () => {
     }
   });
 });
+
+describe('role-targeted crashes', () => {
+  it('crash @leader and restart @crashed come in pairs, and the heal restarts whatever is still down', () => {
+    let found = false;
+    for (let seed = 1; seed <= 40 && !found; seed++) {
+      const faults = randomFaults(['r1', 'r2', 'r3'], 5_000_000, new RngStreams(String(seed)).stream('f'), { roles: ['leader'] });
+      const roleCrashes = faults.filter((f) => f.fault.kind === 'crash' && f.fault.node === '@leader');
+      if (roleCrashes.length === 0) continue;
+      found = true;
+      const restarts = faults.filter((f) => f.fault.kind === 'restart' && f.fault.node === '@crashed');
+      const heal = Math.max(...faults.map((f) => f.at));
+      // One restart per role crash in the fault phase (some may fall into the heal phase), plus the heal's sweep.
+      expect(restarts.filter((f) => f.at < heal).length).toBeLessThanOrEqual(roleCrashes.length);
+      expect(restarts.filter((f) => f.at === heal).length).toBe(Math.min(roleCrashes.length, 3));
+    }
+    expect(found).toBe(true);
+  });
+
+  it('draws no role faults without roles', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const faults = randomFaults(['a', 'b', 'c'], 5_000_000, new RngStreams(String(seed)).stream('f'));
+      expect(faults.some((f) => 'node' in f.fault && f.fault.node?.startsWith('@'))).toBe(false);
+    }
+  });
+});

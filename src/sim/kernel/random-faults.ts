@@ -41,6 +41,11 @@ export interface RandomFaultOptions {
   downMax?: number;
   /** Most faults drawn in the fault phase. Default 1000. */
   faultsMax?: number;
+  /**
+   * Roles the nodes announce (e.g. `leader`): when given, some crashes target `@leader` — Jepsen's "kill the
+   * primary" — and come back soon as `@crashed`, so leadership flaps while logs are only partly replicated.
+   */
+  roles?: readonly string[];
 }
 
 export const FAULT_FRACTION_DEFAULT = 0.6;
@@ -50,7 +55,7 @@ const GAP_US_MIN = 1_000;
 const MS = 1_000;
 const S = 1_000_000;
 
-type Kind = 'crash' | 'pause' | 'partition' | 'link' | 'heal';
+type Kind = 'crash' | 'pause' | 'partition' | 'link' | 'heal' | 'crash-role';
 
 interface Drawing {
   rng: Rng;
@@ -62,6 +67,10 @@ interface Drawing {
   partitioned: boolean;
   linksChanged: boolean;
   defaultLink: LinkSpec | undefined;
+  roles: readonly string[];
+  /** Nodes crashed through a role reference: who they are is only known when the fault applies. */
+  roleDown: number;
+  roleCrashes: number;
   out: TimedFault[];
   /** Follow-ups (restarts, resumes, heals, flaps) keyed by time; each re-checks state when it fires. */
   pending: { at: Micros; fire: (at: Micros) => void }[];
@@ -83,6 +92,9 @@ export function randomFaults(nodeIds: readonly NodeId[], durationUs: Micros, rng
     partitioned: false,
     linksChanged: false,
     defaultLink: opts.defaultLink,
+    roles: opts.roles ?? [],
+    roleDown: 0,
+    roleCrashes: 0,
     out: [],
     pending: [],
   };
@@ -110,6 +122,7 @@ function drawWeights(d: Drawing): Record<Kind, number> {
     partition: d.nodes.length >= 2 ? rng.int(1, 4) : 0,
     link: links ? rng.int(0, 3) : 0,
     heal: rng.int(1, 2),
+    'crash-role': d.roles.length > 0 ? rng.int(0, 4) : 0,
   };
 }
 
@@ -144,7 +157,22 @@ function drawOne(d: Drawing, t: Micros, kind: Kind): void {
     case 'heal':
       if (d.partitioned) heal(d, t);
       return;
+    case 'crash-role':
+      if (downCount(d) < d.downMax) crashRole(d, t, d.rng.pick(d.roles));
+      return;
   }
+}
+
+/** Crashes whichever node holds `role` when the fault fires (a no-op if none does), and restarts it soon after. */
+function crashRole(d: Drawing, at: Micros, role: string): void {
+  const loseUnsynced = d.rng.chance(0.5);
+  emit(d, at, { kind: 'crash', node: `@${role}`, ...(loseUnsynced ? { loseUnsynced: true } : {}) });
+  d.roleDown++;
+  d.roleCrashes++;
+  later(d, at + d.rng.int(10 * MS, S), (t) => {
+    emit(d, t, { kind: 'restart', node: '@crashed' });
+    d.roleDown--;
+  });
 }
 
 function emit(d: Drawing, at: Micros, fault: Fault): void {
@@ -268,6 +296,9 @@ function healAll(d: Drawing, at: Micros, restoreLinks: NonNullable<RandomFaultOp
     if (s === 'crashed') emit(d, at, { kind: 'restart', node });
     d.status.set(node, 'up');
   }
+  // Nodes crashed by role are known only by the world: restart whatever is still crashed, once per such crash.
+  for (let i = 0; i < Math.min(d.roleCrashes, d.nodes.length); i++) emit(d, at, { kind: 'restart', node: '@crashed' });
+  d.roleDown = 0;
   d.pending = [];
 }
 
@@ -276,7 +307,7 @@ function upNodes(d: Drawing): NodeId[] {
 }
 
 function downCount(d: Drawing): number {
-  let n = 0;
+  let n = d.roleDown;
   for (const s of d.status.values()) if (s !== 'up') n++;
   return n;
 }
