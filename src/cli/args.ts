@@ -29,14 +29,18 @@ export const USAGE = `usage: npm run --silent sim -- <command> [options]
 commands:
   list [--json]                        scenario ids, titles and tags
   run <scenario-id | scenario.json>    run one seed; prints one JSON summary line
-      [--seed S] [--until 30s] [--out FILE] [--format json|jsonl] [--faults random] [--bug NAME]...
+      [--seed S] [--until 30s] [--out FILE] [--format F] [--faults random] [--bug NAME]...
   sweep <scenario-id | scenario.json> --seeds 1..1000
       [--faults random] [--bug NAME]... [--until D] [--jobs N]
                                        run many seeds on all cores; exit 1 when any run violates an invariant
   replay FILE                          re-run a trace from its scenario, seed and actions; exit 0 only when identical
   validate FILE                        check a trace or scenario file; exit 2 naming the first problem
+  export FILE --format F [--out OUT]   convert a trace file without re-running it (to stdout without --out)
 
---format defaults to jsonl when the --out file ends in .jsonl, else json (perfetto, shiviz and csv are not built yet).
+--format F: json | jsonl (native traces) · perfetto (Chrome trace-event JSON for ui.perfetto.dev) · shiviz (log with
+  vector clocks) · csv-wal | csv-ledger | csv-series (one CSV table) · csv (all three: OUT.wal.csv, OUT.ledger.csv,
+  OUT.series.csv). Without --format the --out name decides (.jsonl, .perfetto.json, .shiviz.log, .wal.csv, …, .csv),
+  else json. The UI's export menu writes the same bytes.
 --until stops the run early; it cannot extend a scenario past its own duration.
 --seeds takes a range (1..1000), a comma list (1,7,abc) or both (1..10,42).
 --faults random appends a seeded random fault schedule (stream "faults:random" of the run's seed), so

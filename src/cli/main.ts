@@ -2,6 +2,7 @@ import { LabError } from '../sim/lab.ts';
 import { TraceError } from '../sim/tracefile.ts';
 import { ScenarioError } from '../scenarios/schema.ts';
 import { CliError, errorMessage, EXIT, USAGE } from './args.ts';
+import { exportCommand } from './export.ts';
 import { listCommand } from './list.ts';
 import { replayCommand } from './replay.ts';
 import { runCommand } from './run.ts';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   sweep: sweepCommand,
   replay: replayCommand,
   validate: validateCommand,
+  export: exportCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

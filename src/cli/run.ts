@@ -1,12 +1,8 @@
-import { writeFileSync } from 'node:fs';
 import { Lab } from '../sim/lab.ts';
 import { CliError, durationFlag, needPositional, parseFlags, printJson } from './args.ts';
+import { cliFormat, writeExports, type CliFormat } from './export.ts';
 import { withRandomFaults } from './faults.ts';
 import { resolveScenario } from './scenario-ref.ts';
-
-/** Trace formats DESIGN.md lists for `--format`; only the native ones exist so far. */
-const FORMATS_NATIVE = ['json', 'jsonl'] as const;
-const FORMATS_LATER = ['perfetto', 'shiviz', 'csv'];
 
 export const RUN_OPTIONS = {
   seed: { type: 'string' },
@@ -24,16 +20,13 @@ export function faultsFlag(value: string | undefined): boolean {
   return true;
 }
 
-function formatFlag(format: string | undefined, out: string | undefined): 'json' | 'jsonl' {
+function formatFlag(format: string | undefined, out: string | undefined): CliFormat {
   if (format !== undefined && out === undefined) throw new CliError('--format needs --out FILE');
-  const f = format ?? (out?.endsWith('.jsonl') ? 'jsonl' : 'json');
-  if ((FORMATS_NATIVE as readonly string[]).includes(f)) return f as 'json' | 'jsonl';
-  if (FORMATS_LATER.includes(f)) throw new CliError(`--format ${f}: not available yet (this build exports ${FORMATS_NATIVE.join(' and ')})`);
-  throw new CliError(`--format: unknown format ${JSON.stringify(f)} (expected ${FORMATS_NATIVE.join(' or ')})`);
+  return cliFormat(format, out);
 }
 
 /**
- * `run <scenario-id | scenario.json> [--seed S] [--until D] [--out FILE] [--format json|jsonl] [--faults random]
+ * `run <scenario-id | scenario.json> [--seed S] [--until D] [--out FILE] [--format json|jsonl|perfetto|shiviz|csv|csv-wal|csv-ledger|csv-series] [--faults random]
  * [--bug NAME]...`: runs one seed to the end (or to `--until`, capped at the scenario's duration) and prints
  * `Lab.summary()` as one JSON line. Violations are reported in the summary, not by the exit code: a completed run
  * exits 0 (only `sweep` turns violations into exit 1).
@@ -54,7 +47,8 @@ export function runCommand(args: string[]): number {
   if (untilUs !== undefined && untilUs > end.durationUs) {
     process.stderr.write(`run: --until is past the scenario's ${end.durationUs / 1000} ms; stopped at its end\n`);
   }
-  if (v.out !== undefined) writeFileSync(v.out, lab.exportTrace(format));
+  // Written chunk by chunk from the run's own events: a long run is never held twice.
+  if (v.out !== undefined) writeExports(format, v.out, (f) => lab.exportChunks(f));
   printJson(lab.summary());
   return 0;
 }

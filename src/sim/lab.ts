@@ -10,7 +10,8 @@ import { eventNode, type TraceEvent, type TraceKind } from './kernel/trace.ts';
 import type { Action, Fault, Message, NodeBehavior, NodeId, NodeStatus } from './kernel/types.ts';
 import { World, type Checkpoint, type Violation, type WorldSpec } from './kernel/world.ts';
 import { BEHAVIORS, bugsFor, checkersFor } from './nodes.ts';
-import { APP_VERSION, firstDivergence, formatTrace, parseTrace, TRACE_FORMAT, TRACE_VERSION, TraceError, type TraceHeader } from './tracefile.ts';
+import { APP_VERSION, firstDivergence, headerOf, parseTrace, TRACE_FORMAT, TRACE_VERSION, TraceError, type TraceFile, type TraceHeader } from './tracefile.ts';
+import { EXPORT_FORMAT_NAMES, exportChunks, isExportFormat, joinChunks, viewOfTrace, type ExportFormat, type TraceView } from './export/index.ts';
 
 /**
  * The Lab API: one class that loads a scenario, steps and seeks it, takes user actions, and hands out plain-data
@@ -363,11 +364,12 @@ export class Lab {
     return this.step({ until: untilUs ?? r.spec.durationUs });
   }
 
-  exportTrace(format: 'json' | 'jsonl' = 'json'): string {
-    const r = this.need();
-    if (format !== 'json' && format !== 'jsonl') throw new LabError(`exportTrace: unknown format ${String(format)}`);
-    if (!r.world.trace.keep) throw new LabError('exportTrace: this run was loaded without keeping events');
-    return formatTrace(this.header(r), r.world.trace.events, format);
+  /**
+   * The current run as a file in any export format (native JSON / JSON Lines, Perfetto, ShiViz, CSV tables), as one
+   * string for the worker to hand across. Node callers that write files use `exportChunks` and never hold the text.
+   */
+  exportTrace(format: ExportFormat = 'json'): string {
+    return joinChunks(this.exportChunks(format));
   }
 
   header(r: Loaded = this.need()): TraceHeader {
@@ -380,6 +382,7 @@ export class Lab {
       config: { scenario: structuredClone(r.input), bugs: [...r.spec.bugs] },
       actions: structuredClone(r.world.actionList.slice(0, r.world.state.nextAction)),
       eventCount: r.world.trace.count,
+      steps: r.world.steps,
       virtualUs: r.world.t,
       hash: r.world.trace.hashHex(),
     };
@@ -396,7 +399,16 @@ export class Lab {
     } catch (e) {
       throw new LabError(`import failed: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const r = this.replay(file.config.scenario, file.seed, file.config.bugs, file.actions, file.events.length, file.virtualUs);
+    let r: Loaded;
+    try {
+      r = this.replay(file.config.scenario, file.seed, file.config.bugs, file.actions, file.events.length, file.virtualUs);
+    } catch (e) {
+      // A file that validates can still describe a run this lab cannot re-run (a kernel limit, an assertion): that is
+      // a refusal of the file, not a crash, and the current run stays as it was.
+      if (e instanceof LabError) throw e;
+      throw new LabError(`import failed: the re-run stopped: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (file.steps !== undefined) this.finishReplay(r, file.steps, file.virtualUs);
     const got = r.world.trace.hashHex();
     if (got !== file.hash || r.world.trace.count !== file.events.length) {
       const d = firstDivergence(file.events, r.world.trace.events);
@@ -406,6 +418,87 @@ export class Lab {
     this.run = r;
     this.playing = false;
     return { hash: got, events: r.world.trace.count, virtualUs: r.world.t, scenario: r.scenario.id, seed: r.spec.seed };
+  }
+
+  // ---- export and view-only traces (issue 8) ------------------------------------------------------------------------
+
+  /**
+   * The current run as a stream of text chunks in `format` (see src/sim/export): what the CLI writes to a file chunk
+   * by chunk, so a long run never exists twice in memory. The generator reads the run's own event list; do not step
+   * the lab while consuming it.
+   */
+  exportChunks(format: ExportFormat = 'json'): Generator<string, void, undefined> {
+    const r = this.need();
+    if (!isExportFormat(format)) throw new LabError(`exportTrace: unknown format ${JSON.stringify(format)} (expected ${EXPORT_FORMAT_NAMES.join(', ')})`);
+    if (!r.world.trace.keep) throw new LabError('exportTrace: this run was loaded without keeping events');
+    return exportChunks(format, this.header(r), r.world.trace.events);
+  }
+
+  /**
+   * Opens a trace file for viewing without re-running it: the file is validated exactly as for import (schema, event
+   * order, count, hash) and its recorded events and a summary become browsable through `openedEvents` /
+   * `openedView` and exportable through `exportOpenedTrace`.
+   *
+   * A view-only trace is a separate read-only document, not a run: the current run (if any) stays loaded and every
+   * run method (step, seek, inject, snapshot, events, exportTrace, …) keeps acting on it, so nothing that expects a
+   * live world ever meets a trace without one. To step or seek the trace's run, import it instead (which re-runs and
+   * checks the hash). Opening another trace replaces the open one; on failure the open one stays.
+   */
+  openTrace(text: string): TraceView {
+    let file: TraceFile;
+    try {
+      file = parseTrace(text);
+    } catch (e) {
+      throw new LabError(`open failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const header = headerOf(file);
+    this.opened = { header, events: file.events, view: viewOfTrace(header, file.events) };
+    return structuredClone(this.opened.view);
+  }
+
+  /** The summary of the trace open for viewing. */
+  openedView(): TraceView {
+    return structuredClone(this.needOpened().view);
+  }
+
+  /** Up to `limit` recorded events of the open trace from `fromSeq` on that pass `filter` (as `events` does for a run). */
+  openedEvents(fromSeq = 0, limit = 500, filter: EventFilter = {}): TraceEvent[] {
+    return filterEvents(this.needOpened().events, fromSeq, limit, filter);
+  }
+
+  /** The open trace in any export format, from its recorded events (no re-run): the same bytes `sim export` writes. */
+  exportOpenedTrace(format: ExportFormat = 'json'): string {
+    const o = this.needOpened();
+    if (!isExportFormat(format)) throw new LabError(`exportOpenedTrace: unknown format ${JSON.stringify(format)} (expected ${EXPORT_FORMAT_NAMES.join(', ')})`);
+    return joinChunks(exportChunks(format, o.header, o.events));
+  }
+
+  closeTrace(): void {
+    this.opened = null;
+  }
+
+  /**
+   * After the replay has re-run the trace's events: takes the steps the original run took after its last event
+   * (steps that record nothing, such as a paused node's timer) up to the recorded step count, then moves the clock to
+   * where the original stood. A step that records an event here makes the hash check below fail, as it should.
+   */
+  private finishReplay(r: Loaded, steps: number, virtualUs: Micros): void {
+    while (r.world.steps < steps) {
+      const next = r.world.nextTime();
+      if (next === null || next > virtualUs || !r.world.step()) break;
+      this.afterStep(r);
+    }
+    const next = r.world.nextTime();
+    if (virtualUs > r.world.t && (next === null || next > virtualUs)) r.world.runUntil(virtualUs);
+    this.feed(r);
+  }
+
+  /** The trace open for viewing, kept apart from the run (see `openTrace`). */
+  private opened: { header: TraceHeader; events: TraceEvent[]; view: TraceView } | null = null;
+
+  private needOpened(): { header: TraceHeader; events: TraceEvent[]; view: TraceView } {
+    if (!this.opened) throw new LabError('no trace is open for viewing (openTrace first)');
+    return this.opened;
   }
 
   // ---- internals -------------------------------------------------------------------------------------------------
@@ -552,4 +645,20 @@ function diskViewOf(data: Record<string, unknown>): Record<string, unknown> {
 
 function info(s: Scenario): ScenarioInfo {
   return { id: s.id, title: s.title, summary: s.summary, tags: [...s.tags], difficulty: s.difficulty, minutes: s.minutes };
+}
+
+/** The filter behind `openedEvents`: the same rules as `Lab.events` (kinds, node as subject or sender, text). */
+function filterEvents(evs: readonly TraceEvent[], fromSeq: number, limit: number, filter: EventFilter): TraceEvent[] {
+  const lim = Math.max(0, Math.min(Number.isFinite(limit) ? limit : 0, EVENTS_PAGE_MAX));
+  const kinds = filter.kinds && filter.kinds.length ? new Set(filter.kinds) : null;
+  const text = filter.text?.toLowerCase() ?? '';
+  const out: TraceEvent[] = [];
+  for (let i = Math.max(0, Number.isFinite(fromSeq) ? Math.floor(fromSeq) : 0); i < evs.length && out.length < lim; i++) {
+    const e = evs[i];
+    if (kinds && !kinds.has(e.kind)) continue;
+    if (filter.node && eventNode(e) !== filter.node && !('from' in e && e.from === filter.node)) continue;
+    if (text && !JSON.stringify(e).toLowerCase().includes(text)) continue;
+    out.push(e);
+  }
+  return out;
 }

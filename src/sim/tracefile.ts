@@ -3,6 +3,7 @@ import { actionSchema, firstIssue, formatPath } from '../scenarios/schema.ts';
 import { canonicalJson } from './kernel/hash.ts';
 import { hashEvents, TRACE_KINDS, type TraceEvent } from './kernel/trace.ts';
 import type { Action } from './kernel/types.ts';
+import { batched, joinChunks } from './export/chunks.ts';
 
 /**
  * The native trace file (DESIGN.md): a header with everything needed to re-run (scenario data, seed, teaching bugs,
@@ -25,6 +26,12 @@ export interface TraceHeader {
   config: { scenario: unknown; bugs: string[] };
   actions: Action[];
   eventCount: number;
+  /**
+   * Units of work the run had taken (World.steps). Some steps record no event (a timer of a paused node), so the
+   * event count alone cannot say where between two events the run stood; the replay takes exactly this many.
+   * Optional: traces written before it existed still import, replayed up to their last event and clock.
+   */
+  steps?: number;
   virtualUs: number;
   hash: string;
 }
@@ -46,6 +53,7 @@ const headerSchema = z.strictObject({
   config: z.strictObject({ scenario: z.record(z.string(), z.unknown()), bugs: z.array(z.string()).max(20) }),
   actions: z.array(actionSchema).max(100_000),
   eventCount: z.number().int().min(0),
+  steps: z.number().int().min(0).optional(),
   virtualUs: z.number().int().min(0),
   hash: z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 hex digits'),
 });
@@ -66,6 +74,8 @@ function parseJson(text: string, where: string): unknown {
     });
   } catch (err) {
     if (err instanceof TraceError) throw err;
+    // The reviver walks the parsed value recursively; only absurd nesting (hundreds of thousands of levels) gets here.
+    if (err instanceof RangeError) throw new TraceError(`${where}: nested deeper than ${TRACE_DEPTH_MAX} levels (too deep to read)`);
     const msg = err instanceof Error ? err.message : String(err);
     throw new TraceError(`${where}: not valid JSON (${msg})`);
   }
@@ -104,6 +114,8 @@ export function parseTrace(text: string): TraceFile {
     const doc = parseJson(text, 'trace');
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new TraceError('trace: expected a JSON object');
     raw = doc as Record<string, unknown>;
+    // Another tool's JSON is best named by its missing format marker, not by its missing events.
+    if (raw.format !== TRACE_FORMAT) throw new TraceError(`format: expected "${TRACE_FORMAT}", got ${raw.format === undefined ? 'no format field' : JSON.stringify(raw.format).slice(0, 60)}`);
     if (!Array.isArray(raw.events)) throw new TraceError('events: expected an array of events');
     events = raw.events;
   }
@@ -115,7 +127,10 @@ export function parseTrace(text: string): TraceFile {
   for (let i = 0; i < events.length; i++) {
     checkDepth(events[i], `events[${i}]`);
     const ev = eventSchema.safeParse(events[i]);
-    if (!ev.success) throw new TraceError(`events[${i}].${formatPath(ev.error.issues[0].path)}: ${ev.error.issues[0].message}`);
+    if (!ev.success) {
+      const issue = ev.error.issues[0];
+      throw new TraceError(`events[${i}]${issue.path.length ? '.' + formatPath(issue.path) : ''}: ${issue.message}`);
+    }
     // Keep the parsed object itself, not zod's copy: the hash is over the text as recorded, key order included.
     const e = events[i] as TraceEvent;
     if (e.seq !== i) throw new TraceError(`events[${i}].seq: expected ${i}, got ${e.seq}`);
@@ -130,25 +145,66 @@ export function parseTrace(text: string): TraceFile {
   return { ...(header.data as unknown as TraceHeader), events: out };
 }
 
+/**
+ * The first line as JSON, or null when it is not JSON by itself (the opening of a whole-document trace). A first line
+ * that is JSON but hostile (a forbidden key, absurd nesting) is refused here, naming line 1.
+ */
 function parseMaybe(line: string): unknown {
   try {
     return parseJson(line, 'line 1');
-  } catch {
+  } catch (e) {
+    if (e instanceof TraceError && !/: not valid JSON \(/.test(e.message)) throw e;
     return null;
   }
 }
 
+/** The native file as one string: the chunks of `traceChunks`, joined. */
 export function formatTrace(header: TraceHeader, events: readonly TraceEvent[], format: 'json' | 'jsonl'): string {
-  if (format === 'jsonl') {
-    const lines = [JSON.stringify(header)];
-    for (const e of events) lines.push(JSON.stringify(e));
-    return lines.join('\n') + '\n';
-  }
+  return joinChunks(traceChunks(header, events, format));
+}
+
+/**
+ * The native file as a stream of chunks, in file order. JSON Lines: the header line, then one event a line. JSON: the
+ * header's fields, then `"events":[` with one event a line, so even the JSON form can be read line by line. Only one
+ * chunk of text exists at a time; the events themselves are the run's own (no copy).
+ */
+export function traceChunks(header: TraceHeader, events: readonly TraceEvent[], format: 'json' | 'jsonl'): Generator<string, void, undefined> {
+  assertHeader(header);
+  return batched(format === 'jsonl' ? jsonlPieces(header, events) : jsonPieces(header, events));
+}
+
+function* jsonlPieces(header: TraceHeader, events: readonly TraceEvent[]): Generator<string> {
+  yield JSON.stringify(header) + '\n';
+  for (const e of events) yield JSON.stringify(e) + '\n';
+}
+
+function* jsonPieces(header: TraceHeader, events: readonly TraceEvent[]): Generator<string> {
   const head = JSON.stringify(header);
-  const parts = [head.slice(0, -1), ',"events":[\n'];
-  events.forEach((e, i) => parts.push((i ? ',\n' : '') + JSON.stringify(e)));
-  parts.push('\n]}\n');
-  return parts.join('');
+  yield head.slice(0, -1) + ',"events":[\n';
+  for (let i = 0; i < events.length; i++) yield (i ? ',\n' : '') + JSON.stringify(events[i]);
+  yield '\n]}\n';
+}
+
+/** The header part of a parsed file, in the header's own field order (what an export of it writes first). */
+export function headerOf(file: TraceHeader): TraceHeader {
+  return {
+    format: file.format,
+    version: file.version,
+    app: file.app,
+    scenario: file.scenario,
+    seed: file.seed,
+    config: file.config,
+    actions: file.actions,
+    eventCount: file.eventCount,
+    ...(file.steps === undefined ? {} : { steps: file.steps }),
+    virtualUs: file.virtualUs,
+    hash: file.hash,
+  };
+}
+
+function assertHeader(header: TraceHeader): void {
+  if (header.format !== TRACE_FORMAT || header.version !== TRACE_VERSION) throw new TraceError('export: not a streamlab trace header');
+  if ('events' in header) throw new TraceError('export: the header must not carry the events (pass them separately)');
 }
 
 /** The first index where two event lists differ, with both sides, or null when one is a prefix of the other. */

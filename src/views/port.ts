@@ -20,7 +20,12 @@ export type LabMethod =
   | 'exportTrace'
   | 'importTrace'
   | 'inspect'
-  | 'logEntries';
+  | 'logEntries'
+  | 'openTrace'
+  | 'openedView'
+  | 'openedEvents'
+  | 'exportOpenedTrace'
+  | 'closeTrace';
 
 export type LabPort = {
   [K in LabMethod]: (...args: Parameters<Lab[K]>) => Promise<ReturnType<Lab[K]>>;
@@ -28,6 +33,7 @@ export type LabPort = {
 
 const METHODS: readonly LabMethod[] = [
   'list', 'load', 'step', 'play', 'pause', 'setSpeed', 'advance', 'seek', 'inject', 'snapshot', 'events', 'exportTrace', 'importTrace', 'inspect', 'logEntries',
+  'openTrace', 'openedView', 'openedEvents', 'exportOpenedTrace', 'closeTrace',
 ];
 
 /** Wraps a Lab on this thread as a port: every call is asynchronous and its result is a structured clone. */

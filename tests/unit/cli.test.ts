@@ -94,7 +94,7 @@ describe('sim run', () => {
       [['run', 'ping-pong', '--bogus'], 'Unknown option'],
       [['run', 'ping-pong', '--bug', 'nope'], 'unknown bug "nope"'],
       [['run', 'ping-pong', '--until', 'soon'], '--until'],
-      [['run', 'ping-pong', '--out', join(dir, 'x.json'), '--format', 'perfetto'], 'not available yet'],
+      [['run', 'ping-pong', '--out', join(dir, 'x.json'), '--format', 'svg'], 'unknown format "svg"'],
       [['run', 'no-such-scenario'], 'unknown scenario'],
       [['frobnicate'], 'usage:'],
     ] as const) {
