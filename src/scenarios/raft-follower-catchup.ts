@@ -16,10 +16,11 @@ export const raftFollowerCatchup: ScenarioInput = {
     'Read the WAL positions: append position, commit index, applied position, and on the leader each follower’s replicated (match) position.',
     'A minority failure does not stop commits; the restarted follower catches up from the leader.',
     'Applied can lag commit: the state machine is rebuilt from the log at the applier’s pace.',
+    'Eventual reads go to any replica: the ones served by the restarted follower are stale (eventualReadStaleness).',
   ],
   seed: 'raft-catchup',
   duration: '6s',
-  topology: raftTopology(3, { raft: { applyRatePerS: 150 } }),
+  topology: raftTopology(3, { raft: { applyRatePerS: 150 }, client: { readEveryMs: 20, readMode: 'eventual' } }),
   faults: [
     { at: '1s', kind: 'crash', node: '@follower' },
     { at: '3s', kind: 'restart', node: '@crashed' },
@@ -35,7 +36,8 @@ export const raftFollowerCatchup: ScenarioInput = {
     { check: 'count', match: { kind: 'node.note', name: 'write-acked' }, from: '1.2s', to: '3s', min: 150, text: 'Writes keep committing while one of three replicas is down.' },
     { check: 'within', after: { kind: 'node.boot', recovered: true }, then: { kind: 'node.note', name: 'caught-up' }, within: '500ms', text: 'The restarted follower catches up within 500 ms.' },
     { check: 'metric', metric: 'terms', max: 1, text: 'A follower crash causes no election.' },
+    { check: 'metric', metric: 'eventualReadStaleness.max', min: 50, text: 'Some eventual reads, served by the recovering follower, miss 50 or more acknowledged writes.' },
   ],
-  metrics: ['terms', 'writesAcked', 'commitLatencyMs', 'writeLatencyMs', 'applied'],
+  metrics: ['terms', 'writesAcked', 'commitLatencyMs', 'writeLatencyMs', 'applied', 'readsServed', 'eventualReadStaleness'],
   liveness: RAFT_LIVENESS,
 };

@@ -237,3 +237,13 @@ describe('recovery, reads, PreVote', () => {
     expect(r.m.term).toBe(1);
   });
 });
+
+describe('the rate-limited applier', () => {
+  it('keeps its pace while commits keep arriving (a commit does not push its next tick back)', () => {
+    const r = new Replica('b', G3, { applyRatePerS: 100 });
+    r.recv('a', append(1, 0, 0, [entry(1, 1), entry(2, 1, 'x')], 2), 0);
+    expect(r.fx.timers.apply).toBe(10_000);
+    const fx = r.recv('a', append(1, 2, 1, [entry(3, 1, 'y')], 3), 5_000);
+    expect(fx.timers.apply).toBeUndefined(); // already armed: the tick due at 10 ms stays where it is
+  });
+});

@@ -115,8 +115,9 @@ function tick(m: RaftClientMemory, name: string, ctx: NodeContext): void {
   }
 }
 
+/** Writes and strong reads go to the replica believed to lead; eventual reads to any replica (that is their point). */
 function send(m: RaftClientMemory, id: string, o: Outstanding, ctx: NodeContext): void {
-  o.to = m.leader;
+  o.to = o.kind === 'read' && m.cfg.readMode === 'eventual' ? ctx.rng('replica').pick(m.cfg.group) : m.leader;
   o.sentAt = ctx.now;
   if (o.kind === 'put') ctx.send(o.to, 'propose', { kind: 'propose', id, key: o.key, value: o.value } satisfies RaftMessage, 64);
   else ctx.send(o.to, 'read', { kind: 'read', id, key: o.key, mode: m.cfg.readMode } satisfies RaftMessage, 48);
@@ -142,7 +143,9 @@ function done(m: RaftClientMemory, r: Reply, o: Outstanding, ctx: NodeContext): 
   ctx.observe('readLatencyMs', latencyMs);
   const stalenessEntries = Math.max(0, m.ackedIndex - r.appliedIndex);
   ctx.observe(m.cfg.readMode === 'strong' ? 'strongReadStaleness' : 'eventualReadStaleness', stalenessEntries);
-  ctx.note('read-served', { id: r.id, mode: m.cfg.readMode, appliedIndex: r.appliedIndex, mustSee: o.mustSee });
+  // Staleness: how many entries this client knows were committed (its own acknowledged writes) that the read did not
+  // reflect — 0 for a linearizable read; an eventual read from a lagging follower shows how far behind it was.
+  ctx.note('read-served', { id: r.id, mode: m.cfg.readMode, from: o.to, appliedIndex: r.appliedIndex, mustSee: o.mustSee, staleEntries: stalenessEntries });
 }
 
 function nextReplica(m: RaftClientMemory, after: NodeId): NodeId {

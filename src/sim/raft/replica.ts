@@ -35,6 +35,8 @@ export interface RaftMemory {
   lastApplied: number;
   /** The replicated state machine: a key-value map. */
   kv: Record<string, string>;
+  /** True while the rate-limited applier has a tick scheduled. */
+  applying: boolean;
   /** Client command id → log index, to answer retries without appending twice. */
   ids: Record<string, number>;
   /** Votes received in the current (pre-)campaign. */
@@ -92,7 +94,7 @@ function boot(config: Partial<RaftConfig>, disk: DiskView, ctx: Ctx): RaftMemory
   log.forEach((e, i) => assert(e.index === i, `raft: log on disk has entry ${e.index} at position ${i}`));
   const m: RaftMemory = {
     id: ctx.id, cfg, group, term: hard.term, votedFor: hard.votedFor, log, role: 'follower', leader: null,
-    commitIndex: 0, lastApplied: 0, kv: {}, ids: {}, votes: {}, preCampaign: false,
+    commitIndex: 0, lastApplied: 0, applying: false, kv: {}, ids: {}, votes: {}, preCampaign: false,
     nextIndex: {}, matchIndex: {}, lagging: {}, lastAck: {}, lastLeaderContact: -Infinity, waiting: {}, reads: [], readSeq: 0, announced: '',
   };
   for (const e of log) if (e.id) m.ids[e.id] = e.index;
@@ -117,7 +119,8 @@ function tick(m: RaftMemory, name: string, ctx: Ctx): void {
       return;
     case 'apply':
       applyOne(m, ctx);
-      if (m.lastApplied < m.commitIndex) ctx.setTimer('apply', applyPeriodUs(m));
+      m.applying = m.lastApplied < m.commitIndex;
+      if (m.applying) ctx.setTimer('apply', applyPeriodUs(m));
       return;
     default:
       throw new Error(`raft has no timer ${name}`);
@@ -480,7 +483,9 @@ function advanceCommit(m: RaftMemory, ctx: Ctx, n: number): void {
   }
   if (m.cfg.applyRatePerS === 0) {
     while (m.lastApplied < m.commitIndex) applyOne(m, ctx);
-  } else {
+  } else if (!m.applying) {
+    // Arm the applier once; re-arming on every commit would push its next tick back and cap it at the commit rate.
+    m.applying = true;
     ctx.setTimer('apply', applyPeriodUs(m));
   }
 }
