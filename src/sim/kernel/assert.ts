@@ -10,6 +10,14 @@ export function assert(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new AssertionError(msg);
 }
 
+/**
+ * Throws an AssertionError. Hot paths write `if (!cond) fail(\`…\`)` rather than `assert(cond, \`…\`)`, so the
+ * message — often a template that formats numbers — is only built when the check fails.
+ */
+export function fail(msg: string): never {
+  throw new AssertionError(msg);
+}
+
 export function assertNever(x: never, what: string): never {
   throw new AssertionError(`unexpected ${what}: ${JSON.stringify(x)}`);
 }

@@ -1,4 +1,4 @@
-import { assert } from './assert.ts';
+import { fail } from './assert.ts';
 import type { DiskOp, DiskView } from './types.ts';
 
 /**
@@ -21,7 +21,7 @@ export function diskCreate(): DiskState {
 }
 
 export function diskWrite(disk: DiskState, op: DiskOp, sync: boolean): void {
-  assert(disk.pending.length < DISK_PENDING_MAX, `disk has ${DISK_PENDING_MAX} unsynced writes: a node never syncs`);
+  if (!(disk.pending.length < DISK_PENDING_MAX)) fail(`disk has ${DISK_PENDING_MAX} unsynced writes: a node never syncs`);
   disk.pending.push(op.op === 'put' ? { ...op, value: structuredClone(op.value) } : op);
   disk.writes++;
   if (sync) diskSync(disk);
@@ -55,14 +55,14 @@ function applyOp(data: Record<string, unknown>, op: DiskOp): void {
       return;
     case 'append': {
       const list = (data[op.key] ??= []) as unknown[];
-      assert(Array.isArray(list), `disk key ${op.key} is not a list`);
+      if (!(Array.isArray(list))) fail(`disk key ${op.key} is not a list`);
       for (const item of op.items) list.push(item);
       return;
     }
     case 'truncate': {
       const list = data[op.key];
-      assert(Array.isArray(list), `disk key ${op.key} is not a list`);
-      assert(op.length >= 0 && op.length <= list.length, `truncate ${op.key} to ${op.length} of ${list.length}`);
+      if (!(Array.isArray(list))) fail(`disk key ${op.key} is not a list`);
+      if (!(op.length >= 0 && op.length <= list.length)) fail(`truncate ${op.key} to ${op.length} of ${list.length}`);
       list.length = op.length;
       return;
     }

@@ -1,4 +1,4 @@
-import { assert } from './assert.ts';
+import { fail } from './assert.ts';
 import type { Micros } from './time.ts';
 
 /**
@@ -29,8 +29,8 @@ function before(a: HeapItem, b: HeapItem): boolean {
 export type WithoutSeq<T> = T extends HeapItem ? Omit<T, 'seq'> : never;
 
 export function heapPush<T extends HeapItem>(heap: HeapState<T>, item: WithoutSeq<T>, sizeMax: number): number {
-  assert(Number.isInteger(item.t) && item.t >= 0, `heap time must be a non-negative integer, got ${item.t}`);
-  assert(heap.items.length < sizeMax, `event heap is full (${sizeMax} items): a node is scheduling without bound`);
+  if (!(Number.isInteger(item.t) && item.t >= 0)) fail(`heap time must be a non-negative integer, got ${item.t}`);
+  if (!(heap.items.length < sizeMax)) fail(`event heap is full (${sizeMax} items): a node is scheduling without bound`);
   const full = item as unknown as T;
   full.seq = heap.nextSeq++;
   const a = heap.items;

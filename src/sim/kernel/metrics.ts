@@ -1,4 +1,4 @@
-import { assert } from './assert.ts';
+import { assert, fail } from './assert.ts';
 
 /**
  * Run metrics: counters, and samples summarised as percentiles. Samples are capped per metric (first N kept, the
@@ -29,12 +29,12 @@ export function metricsCreate(): MetricsState {
 }
 
 export function metricCount(m: MetricsState, name: string, n: number): void {
-  assert(Number.isFinite(n), `metric ${name}: count must be finite`);
+  if (!(Number.isFinite(n))) fail(`metric ${name}: count must be finite`);
   m.counters[name] = (m.counters[name] ?? 0) + n;
 }
 
 export function metricObserve(m: MetricsState, name: string, value: number): void {
-  assert(Number.isFinite(value), `metric ${name}: sample must be finite, got ${value}`);
+  if (!(Number.isFinite(value))) fail(`metric ${name}: sample must be finite, got ${value}`);
   const list = (m.samples[name] ??= []);
   if (list.length < SAMPLES_PER_METRIC_MAX) list.push(value);
   else m.samplesDropped[name] = (m.samplesDropped[name] ?? 0) + 1;
@@ -43,7 +43,7 @@ export function metricObserve(m: MetricsState, name: string, value: number): voi
 /** Nearest-rank percentile of an ascending list; `q` in [0, 1]. */
 export function quantileSorted(sorted: readonly number[], q: number): number {
   assert(sorted.length > 0, 'quantile of an empty list');
-  assert(q >= 0 && q <= 1, `quantile must be within [0, 1], got ${q}`);
+  if (!(q >= 0 && q <= 1)) fail(`quantile must be within [0, 1], got ${q}`);
   const rank = Math.max(1, Math.ceil(q * sorted.length));
   return sorted[rank - 1];
 }

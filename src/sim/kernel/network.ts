@@ -1,4 +1,4 @@
-import { assert } from './assert.ts';
+import { assert, fail } from './assert.ts';
 import type { Rng } from './rng.ts';
 import type { Micros } from './time.ts';
 import type { LinkSpec, NodeId, PartitionShape } from './types.ts';
@@ -47,11 +47,11 @@ export function linkKey(from: NodeId, to: NodeId): string {
 export function validateLinkSpec(spec: Partial<LinkSpec>, where: string): void {
   for (const p of ['loss', 'dup', 'reorder'] as const) {
     const v = spec[p];
-    if (v !== undefined) assert(v >= 0 && v <= 1, `${where}: ${p} must be within [0, 1], got ${v}`);
+    if (v !== undefined) { if (!(v >= 0 && v <= 1)) fail(`${where}: ${p} must be within [0, 1], got ${v}`); }
   }
   for (const p of ['latencyUs', 'jitterUs', 'bandwidthBytesPerS'] as const) {
     const v = spec[p];
-    if (v !== undefined) assert(Number.isInteger(v) && v >= 0, `${where}: ${p} must be a non-negative integer, got ${v}`);
+    if (v !== undefined) { if (!(Number.isInteger(v) && v >= 0)) fail(`${where}: ${p} must be a non-negative integer, got ${v}`); }
   }
 }
 

@@ -1,4 +1,4 @@
-import { assert } from './assert.ts';
+import { assert, fail } from './assert.ts';
 import type { Rng } from './rng.ts';
 import type { Micros } from './time.ts';
 import type { Fault, LinkSpec, NodeId, PartitionShape } from './types.ts';
@@ -80,8 +80,8 @@ export function randomFaults(nodeIds: readonly NodeId[], durationUs: Micros, rng
   const fraction = opts.faultFraction ?? FAULT_FRACTION_DEFAULT;
   const faultsMax = opts.faultsMax ?? RANDOM_FAULTS_MAX;
   assert(nodeIds.length >= 1 && new Set(nodeIds).size === nodeIds.length, 'randomFaults needs distinct node ids');
-  assert(Number.isInteger(durationUs) && durationUs > 0, `randomFaults: duration must be a positive integer, got ${durationUs}`);
-  assert(fraction > 0 && fraction <= 1, `randomFaults: faultFraction must be within (0, 1], got ${fraction}`);
+  if (!(Number.isInteger(durationUs) && durationUs > 0)) fail(`randomFaults: duration must be a positive integer, got ${durationUs}`);
+  if (!(fraction > 0 && fraction <= 1)) fail(`randomFaults: faultFraction must be within (0, 1], got ${fraction}`);
   assert(Number.isInteger(faultsMax) && faultsMax >= 0, 'randomFaults: faultsMax must be a non-negative integer');
   const d: Drawing = {
     rng,
@@ -176,7 +176,7 @@ function crashRole(d: Drawing, at: Micros, role: string): void {
 }
 
 function emit(d: Drawing, at: Micros, fault: Fault): void {
-  assert(Number.isInteger(at) && at >= 0, `fault time must be a non-negative integer, got ${at}`);
+  if (!(Number.isInteger(at) && at >= 0)) fail(`fault time must be a non-negative integer, got ${at}`);
   assert(d.out.length === 0 || d.out[d.out.length - 1].at <= at, 'faults must be drawn in time order');
   d.out.push({ at, fault });
 }
@@ -196,7 +196,7 @@ function firePending(d: Drawing, t: Micros): void {
 }
 
 function crash(d: Drawing, at: Micros, node: NodeId, loseUnsynced: boolean): void {
-  assert(d.status.get(node) === 'up', `crash: ${node} must be up`);
+  if (!(d.status.get(node) === 'up')) fail(`crash: ${node} must be up`);
   emit(d, at, loseUnsynced ? { kind: 'crash', node, loseUnsynced: true } : { kind: 'crash', node });
   d.status.set(node, 'crashed');
   const soon = d.rng.chance(0.5);
@@ -217,7 +217,7 @@ function crash(d: Drawing, at: Micros, node: NodeId, loseUnsynced: boolean): voi
 }
 
 function pause(d: Drawing, at: Micros, node: NodeId): void {
-  assert(d.status.get(node) === 'up', `pause: ${node} must be up`);
+  if (!(d.status.get(node) === 'up')) fail(`pause: ${node} must be up`);
   emit(d, at, { kind: 'pause', node });
   d.status.set(node, 'paused');
   if (!d.rng.chance(0.8)) return; // stays paused until the heal phase

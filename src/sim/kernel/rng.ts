@@ -1,5 +1,5 @@
 import seedrandom from 'seedrandom';
-import { assert } from './assert.ts';
+import { assert, fail } from './assert.ts';
 
 /**
  * Named random streams. Every consumer asks for a stream by name (`net`, `faults`, `node:b2:election`, …); each is an
@@ -26,12 +26,12 @@ class Stream implements Rng {
   }
 
   int(lo: number, hi: number): number {
-    assert(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi, `rng.int needs integers lo <= hi, got ${lo}, ${hi}`);
+    if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi)) fail(`rng.int needs integers lo <= hi, got ${lo}, ${hi}`);
     return lo + Math.floor(this.g() * (hi - lo + 1));
   }
 
   chance(p: number): boolean {
-    assert(p >= 0 && p <= 1, `probability must be within [0, 1], got ${p}`);
+    if (!(p >= 0 && p <= 1)) fail(`probability must be within [0, 1], got ${p}`);
     return p > 0 && this.g() < p;
   }
 

@@ -1,4 +1,4 @@
-import { assert } from './assert.ts';
+import { assert, fail } from './assert.ts';
 import { StreamHash } from './hash.ts';
 import type { Micros } from './time.ts';
 import type { Action, Fault, LinkSpec, NodeId, PartitionShape } from './types.ts';
@@ -80,8 +80,8 @@ export class TraceRecorder {
   }
 
   record(t: Micros, body: TraceBody): TraceEvent {
-    assert(t >= this.lastT, `trace time went backwards: ${t} after ${this.lastT}`);
-    assert(this._count < this.eventsMax, `trace is full (${this.eventsMax} events); shorten the run`);
+    if (!(t >= this.lastT)) fail(`trace time went backwards: ${t} after ${this.lastT}`);
+    if (!(this._count < this.eventsMax)) fail(`trace is full (${this.eventsMax} events); shorten the run`);
     const e = { t, seq: this._count, ...body } as TraceEvent;
     this.hash.updateValue(e);
     this._count++;

@@ -1,4 +1,4 @@
-import { assert, assertNever } from './assert.ts';
+import { assert, assertNever, fail } from './assert.ts';
 import type { Checker, CheckView, Finding } from './checker.ts';
 import { cloneShared } from './clone.ts';
 import { diskCrash, diskCreate, diskView, diskWrite, type DiskState } from './disk.ts';
@@ -121,7 +121,7 @@ export class World {
     actions: readonly Action[] = [],
     from?: { checkpoint: Checkpoint; events: TraceEvent[] },
   ) {
-    assert(spec.nodes.length >= 1 && spec.nodes.length <= LIMITS.nodesMax, `a world needs 1..${LIMITS.nodesMax} nodes`);
+    if (!(spec.nodes.length >= 1 && spec.nodes.length <= LIMITS.nodesMax)) fail(`a world needs 1..${LIMITS.nodesMax} nodes`);
     assert(LIMITS.inboxMax * spec.nodes.length <= LIMITS.traceEventsMax * 10, 'inbox limit too large for the trace limit');
     assert(Number.isInteger(spec.durationUs) && spec.durationUs > 0, 'run duration must be a positive integer');
     this.nodeIds = spec.nodes.map((n) => n.id);
@@ -165,7 +165,7 @@ export class World {
     for (const c of opts.checkers) this.state.checks[c.name] = c.init();
     for (const l of spec.links) netSetLink(this.state.net, this.nodeIds, l.from, l.to, l.set, l.symmetric);
     for (const f of spec.faults) {
-      assert(f.at <= spec.durationUs, `fault at ${f.at}us is after the end of the run`);
+      if (!(f.at <= spec.durationUs)) fail(`fault at ${f.at}us is after the end of the run`);
       heapPush(this.state.heap, { t: f.at, type: 'fault', fault: f.fault, source: f.source }, LIMITS.heapItemsMax);
     }
     this.emit({ kind: 'run.start', scenario: spec.scenario, seed: spec.seed, nodes: [...this.nodeIds] });
@@ -190,7 +190,7 @@ export class World {
 
   node(id: NodeId): NodeRecord {
     const n = this.state.nodes[id];
-    assert(n, `unknown node ${id}`);
+    if (!(n)) fail(`unknown node ${id}`);
     return n;
   }
 
@@ -229,7 +229,7 @@ export class World {
       return true;
     }
     const item = heapPop(this.state.heap)!;
-    assert(item.t >= this.state.t, `event at ${item.t} is before now ${this.state.t}`);
+    if (!(item.t >= this.state.t)) fail(`event at ${item.t} is before now ${this.state.t}`);
     this.state.t = item.t;
     this.dispatch(item);
     return true;
@@ -251,7 +251,7 @@ export class World {
     for (;;) {
       const next = this.nextTime();
       if (next === null || next > target) break;
-      assert(--budget > 0, `more than ${LIMITS.stepsPerCallMax} steps in one call`);
+      if (!(--budget > 0)) fail(`more than ${LIMITS.stepsPerCallMax} steps in one call`);
       this.step();
       afterStep?.();
     }
@@ -516,7 +516,7 @@ export class World {
   }
 
   private runNode(n: NodeRecord, input: NodeInput): void {
-    assert(n.status === 'up', `node ${n.id} must be up to step`);
+    if (!(n.status === 'up')) fail(`node ${n.id} must be up to step`);
     const fx = this.buffer(n);
     this.behavior(n).step(n.memory, input, fx.ctx);
     fx.apply();
@@ -534,25 +534,29 @@ export class World {
 
   /** @internal Used by EffectBuffer to carry out one node's effects. */
   _perform(n: NodeRecord, fx: EffectBuffer): void {
-    for (const w of fx.writes) diskWrite(n.disk, w.op, w.sync);
-    for (const e of fx.events) this.emit(e);
-    for (const [name, after] of fx.timers) {
+    for (let i = 0; i < fx.writes.length; i++) diskWrite(n.disk, fx.writes[i].op, fx.writes[i].sync);
+    for (let i = 0; i < fx.events.length; i++) this.emit(fx.events[i]);
+    for (let i = 0; i < fx.timers.length; i++) {
+      const [name, after] = fx.timers[i];
       if (after === null) {
         delete n.timers[name];
         continue;
       }
-      assert(Number.isInteger(after) && after >= 0, `timer ${name} on ${n.id}: delay must be a non-negative integer, got ${after}`);
+      if (!(Number.isInteger(after) && after >= 0)) fail(`timer ${name} on ${n.id}: delay must be a non-negative integer, got ${after}`);
       n.timers[name] = heapPush(this.state.heap, { t: this.state.t + after, type: 'timer', node: n.id, name, incarnation: n.incarnation }, LIMITS.heapItemsMax);
     }
-    for (const m of fx.sends) this.send(n.id, m.to, m.kind, m.body, m.size);
+    for (let i = 0; i < fx.sends.length; i++) {
+      const m = fx.sends[i];
+      this.send(n.id, m.to, m.kind, m.body, m.size);
+    }
     for (const [name, v] of fx.counts) metricCount(this.state.metrics, name, v);
     for (const [name, v] of fx.samples) metricObserve(this.state.metrics, name, v);
   }
 
   private send(from: NodeId, to: NodeId, kind: string, body: unknown, size: number): void {
-    assert(this.nodeIds.includes(to), `${from} sent ${kind} to unknown node ${to}`);
-    assert(to !== from, `${from} sent ${kind} to itself`);
-    assert(Number.isInteger(size) && size > 0 && size <= LIMITS.messageBytesMax, `message size must be 1..${LIMITS.messageBytesMax} bytes, got ${size}`);
+    if (!(this.nodeIds.includes(to))) fail(`${from} sent ${kind} to unknown node ${to}`);
+    if (!(to !== from)) fail(`${from} sent ${kind} to itself`);
+    if (!(Number.isInteger(size) && size > 0 && size <= LIMITS.messageBytesMax)) fail(`message size must be 1..${LIMITS.messageBytesMax} bytes, got ${size}`);
     const net = this.state.net;
     const now = this.state.t;
     const id = net.nextMsgId++;

@@ -1,4 +1,4 @@
-import { assert } from '../kernel/assert.ts';
+import { assert, fail } from '../kernel/assert.ts';
 import type { Checker } from '../kernel/checker.ts';
 import { ms } from '../kernel/time.ts';
 import type { NodeBehavior, NodeContext, NodeId } from '../kernel/types.ts';
@@ -71,7 +71,7 @@ export const pinger: NodeBehavior<PingerMemory, Partial<PingerConfig>> = {
 
   step(m, input, ctx) {
     if (input.type === 'timer') {
-      assert(input.name === 'beat', `pinger has no timer ${input.name}`);
+      if (!(input.name === 'beat')) fail(`pinger has no timer ${input.name}`);
       return beat(m, ctx);
     }
     const { msg } = input;

@@ -1,4 +1,4 @@
-import { assert } from '../kernel/assert.ts';
+import { fail } from '../kernel/assert.ts';
 import type { Entry } from './types.ts';
 
 /**
@@ -27,7 +27,7 @@ export function isUpToDate(log: readonly Entry[], candLastIndex: number, candLas
 
 /** Entries from `from` to at most `max` of them, for one AppendEntries. */
 export function slice(log: readonly Entry[], from: number, max: number): Entry[] {
-  assert(from >= 1, `entries start at index 1, asked for ${from}`);
+  if (!(from >= 1)) fail(`entries start at index 1, asked for ${from}`);
   return log.slice(from, Math.min(log.length, from + max));
 }
 

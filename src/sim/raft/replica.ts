@@ -1,4 +1,4 @@
-import { assert } from '../kernel/assert.ts';
+import { assert, fail } from '../kernel/assert.ts';
 import { ms } from '../kernel/time.ts';
 import type { DiskView, Message, NodeBehavior, NodeContext, NodeId } from '../kernel/types.ts';
 import { firstIndexOfTerm, isUpToDate, lastIndex, lastTerm, SENTINEL, slice, termAt } from './log.ts';
@@ -26,6 +26,8 @@ export interface RaftMemory {
   id: NodeId;
   cfg: RaftConfig;
   group: NodeId[];
+  /** The group without this replica, in group order. */
+  others: NodeId[];
   term: number;
   votedFor: NodeId | null;
   log: Entry[];
@@ -55,8 +57,8 @@ export interface RaftMemory {
   waiting: Record<number, { client: NodeId; id: string }[]>;
   reads: PendingRead[];
   readSeq: number;
-  /** Last WAL positions announced in the trace, so a step announces only changes. */
-  announced: string;
+  /** Last WAL positions announced in the trace (last, commit, applied), so a step announces only changes. */
+  announced: [number, number, number];
 }
 
 type Ctx = NodeContext;
@@ -88,14 +90,14 @@ function boot(config: Partial<RaftConfig>, disk: DiskView, ctx: Ctx): RaftMemory
   const cfg = { ...RAFT_DEFAULTS, ...config };
   assert(cfg.electionMinMs > cfg.heartbeatMs && cfg.electionMaxMs >= cfg.electionMinMs, 'raft: need heartbeat < electionMin <= electionMax');
   const group = cfg.group ?? [ctx.id, ...ctx.peers];
-  assert(group.includes(ctx.id), `raft: ${ctx.id} is not in its own group`);
+  if (!(group.includes(ctx.id))) fail(`raft: ${ctx.id} is not in its own group`);
   const hard = (disk[HARD] as { term: number; votedFor: NodeId | null } | undefined) ?? { term: 0, votedFor: null };
   const log = [SENTINEL, ...((disk[LOG] as Entry[] | undefined) ?? [])];
   log.forEach((e, i) => assert(e.index === i, `raft: log on disk has entry ${e.index} at position ${i}`));
   const m: RaftMemory = {
-    id: ctx.id, cfg, group, term: hard.term, votedFor: hard.votedFor, log, role: 'follower', leader: null,
+    id: ctx.id, cfg, group, others: group.filter((p) => p !== ctx.id), term: hard.term, votedFor: hard.votedFor, log, role: 'follower', leader: null,
     commitIndex: 0, lastApplied: 0, applying: false, kv: {}, ids: {}, votes: {}, preCampaign: false,
-    nextIndex: {}, matchIndex: {}, lagging: {}, lastAck: {}, lastLeaderContact: -Infinity, waiting: {}, reads: [], readSeq: 0, announced: '',
+    nextIndex: {}, matchIndex: {}, lagging: {}, lastAck: {}, lastLeaderContact: -Infinity, waiting: {}, reads: [], readSeq: 0, announced: [-1, -1, -1],
   };
   for (const e of log) if (e.id) m.ids[e.id] = e.index;
   ctx.state('role', 'follower');
@@ -196,7 +198,7 @@ function campaign(m: RaftMemory, ctx: Ctx, pre: boolean): void {
 
 /** §5.2, §5.4.2, §8: a new leader appends a no-op of its own term; earlier entries commit only when it does. */
 function becomeLeader(m: RaftMemory, ctx: Ctx): void {
-  assert(m.role === 'candidate', `only a candidate becomes leader, ${ctx.id} is ${m.role}`);
+  if (!(m.role === 'candidate')) fail(`only a candidate becomes leader, ${ctx.id} is ${m.role}`);
   m.role = 'leader';
   m.leader = ctx.id;
   m.preCampaign = false;
@@ -444,7 +446,7 @@ function broadcastAppend(m: RaftMemory, ctx: Ctx, heartbeat: boolean): void {
 /** Entries are frozen when created: they are shared by reference between replicas, disks, messages and checkpoints. */
 function appendLocal(m: RaftMemory, ctx: Ctx, e: Readonly<Entry>): void {
   assert(Object.isFrozen(e), 'log entries must be frozen');
-  assert(e.index === lastIndex(m.log) + 1, `append at ${e.index} after ${lastIndex(m.log)}`);
+  if (!(e.index === lastIndex(m.log) + 1)) fail(`append at ${e.index} after ${lastIndex(m.log)}`);
   m.log.push(e);
   if (e.id) m.ids[e.id] = e.index;
   ctx.persist({ op: 'append', key: LOG, items: [e] }, true);
@@ -463,7 +465,8 @@ function maybeCommit(m: RaftMemory, ctx: Ctx): void {
   const oldTermsCount = ctx.bug('commit-old-term');
   for (let n = lastIndex(m.log); n > m.commitIndex; n--) {
     if (m.log[n].term !== m.term && !oldTermsCount) break;
-    const holders = 1 + peers(m).filter((p) => m.matchIndex[p] >= n).length;
+    let holders = 1;
+    for (const p of m.others) if (m.matchIndex[p] >= n) holders++;
     if (holders >= quorum(m)) {
       advanceCommit(m, ctx, n);
       return;
@@ -472,7 +475,7 @@ function maybeCommit(m: RaftMemory, ctx: Ctx): void {
 }
 
 function advanceCommit(m: RaftMemory, ctx: Ctx, n: number): void {
-  assert(n > m.commitIndex && n <= lastIndex(m.log), `commit ${n} outside (${m.commitIndex}, ${lastIndex(m.log)}]`);
+  if (!(n > m.commitIndex && n <= lastIndex(m.log))) fail(`commit ${n} outside (${m.commitIndex}, ${lastIndex(m.log)}]`);
   const from = m.commitIndex + 1;
   m.commitIndex = n;
   if (m.role === 'leader') {
@@ -589,7 +592,7 @@ function inLease(m: RaftMemory, ctx: Ctx): boolean {
 }
 
 function peers(m: RaftMemory): NodeId[] {
-  return m.group.filter((p) => p !== m.id);
+  return m.others;
 }
 
 function quorum(m: RaftMemory): number {
@@ -602,9 +605,9 @@ function tally(m: RaftMemory): number {
 
 /** Announces WAL positions (append / commit / applied) when they changed during this step. */
 function announce(m: RaftMemory, ctx: Ctx): void {
-  const wal = { last: lastIndex(m.log), commit: m.commitIndex, applied: m.lastApplied };
-  const key = `${wal.last}/${wal.commit}/${wal.applied}`;
-  if (key === m.announced) return;
-  m.announced = key;
-  ctx.state('wal', wal);
+  const last = lastIndex(m.log);
+  const a = m.announced;
+  if (a[0] === last && a[1] === m.commitIndex && a[2] === m.lastApplied) return;
+  m.announced = [last, m.commitIndex, m.lastApplied];
+  ctx.state('wal', { last, commit: m.commitIndex, applied: m.lastApplied });
 }
