@@ -35,7 +35,9 @@ export class StreamHash {
   updateValue(v: unknown): void {
     A = this.a;
     B = this.b;
-    hashValue(v);
+    // A top-level container is walked straight into the stream; nested ones are hashed on their own and mixed in.
+    if (v !== null && typeof v === 'object') hashContainer(v);
+    else hashValue(v);
     this.a = A;
     this.b = B;
   }
@@ -127,7 +129,8 @@ function hashValue(v: unknown): void {
         mix(memo[0]);
         return mix(memo[1]);
       }
-      const [pa, pb] = [A, B];
+      const pa = A;
+      const pb = B;
       A = SEED_A;
       B = SEED_B;
       hashContainer(v as object);
@@ -159,8 +162,29 @@ function hashContainer(v: object): void {
   for (const k in o) {
     const x = o[k];
     if (x === undefined) continue;
-    mixText(k);
+    mixKey(k);
     hashValue(x);
   }
   mix(9);
+}
+
+/** Object keys repeat endlessly (t, seq, kind, from, to…): each is hashed once on its own and its lanes mixed in. */
+const KEYS = new Map<string, [number, number]>();
+const KEYS_MAX = 10_000;
+
+function mixKey(k: string): void {
+  let lanes = KEYS.get(k);
+  if (lanes === undefined) {
+    const pa = A;
+    const pb = B;
+    A = SEED_A;
+    B = SEED_B;
+    mixText(k);
+    lanes = [A, B];
+    A = pa;
+    B = pb;
+    if (KEYS.size < KEYS_MAX) KEYS.set(k, lanes);
+  }
+  mix(lanes[0]);
+  mix(lanes[1]);
 }
