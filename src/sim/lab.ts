@@ -328,20 +328,7 @@ export class Lab {
 
   /** Up to `limit` events from `fromSeq` on that pass `filter`. */
   events(fromSeq = 0, limit = 500, filter: EventFilter = {}): TraceEvent[] {
-    const r = this.need();
-    const evs = r.world.trace.events;
-    const lim = Math.max(0, Math.min(limit, EVENTS_PAGE_MAX));
-    const kinds = filter.kinds && filter.kinds.length ? new Set(filter.kinds) : null;
-    const text = filter.text?.toLowerCase() ?? '';
-    const out: TraceEvent[] = [];
-    for (let i = Math.max(0, fromSeq); i < evs.length && out.length < lim; i++) {
-      const e = evs[i];
-      if (kinds && !kinds.has(e.kind)) continue;
-      if (filter.node && eventNode(e) !== filter.node && !('from' in e && e.from === filter.node)) continue;
-      if (text && !JSON.stringify(e).toLowerCase().includes(text)) continue;
-      out.push(e);
-    }
-    return out;
+    return filterEvents(this.need().world.trace.events, fromSeq, limit, filter);
   }
 
   summary(): RunSummary {
@@ -647,7 +634,7 @@ function info(s: Scenario): ScenarioInfo {
   return { id: s.id, title: s.title, summary: s.summary, tags: [...s.tags], difficulty: s.difficulty, minutes: s.minutes };
 }
 
-/** The filter behind `openedEvents`: the same rules as `Lab.events` (kinds, node as subject or sender, text). */
+/** The filter behind `events` and `openedEvents`: kinds, node (as subject or sender), free text. */
 function filterEvents(evs: readonly TraceEvent[], fromSeq: number, limit: number, filter: EventFilter): TraceEvent[] {
   const lim = Math.max(0, Math.min(Number.isFinite(limit) ? limit : 0, EVENTS_PAGE_MAX));
   const kinds = filter.kinds && filter.kinds.length ? new Set(filter.kinds) : null;
