@@ -19,3 +19,6 @@ export default meta;
 type Story = StoryObj<typeof meta>;
 
 export const ColdStart: Story = {};
+
+/** A Raft run: the replica logs, elections and space-time panels appear below the topology. */
+export const RaftLeaderCrash: Story = { args: { port: localPort(new Lab()), initial: { scenario: 'raft-leader-crash', seed: '1' } } };

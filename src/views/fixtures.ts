@@ -1,6 +1,7 @@
 import { Lab, type ScenarioInfo, type Snapshot } from '../sim/lab.ts';
 import { seconds, type Micros } from '../sim/kernel/time.ts';
 import { localPort, type LabPort } from './port.ts';
+import { RaftTrace } from './raft-trace.svelte.ts';
 
 /**
  * Fixed, seeded states of the ping-pong scenario for stories and component tests. The Lab is plain TypeScript, so a
@@ -62,4 +63,72 @@ export function portAt(moment: Moment): LabPort {
 
 export function scenarioList(): ScenarioInfo[] {
   return new Lab().list();
+}
+
+/**
+ * Fixed moments of the Raft scenarios (seed "1") for the Raft views' stories and tests. Each names the scenario and
+ * the virtual time; what is on screen there is stated beside it and checked by the component tests.
+ */
+export const RAFT_MOMENTS = {
+  /** raft-cold-start: r1's timer fired first (197 ms); r2 and r3 have granted their votes, the replies are in flight. */
+  coldStart: { scenario: 'raft-cold-start', seed: '1', t: 200_500 },
+  /** raft-cold-start: r1 leads term 1 and replicates a write every 10 ms. */
+  steady: { scenario: 'raft-cold-start', seed: '1', t: 1_000_000 },
+  /**
+   * raft-leader-crash: the leader r5 crashed at 2 s; r1 won term 2 at 2.167 s and appended its no-op (201). Entry 200
+   * (term 1) is on four replicas but not committed: the term rule waits for the no-op.
+   */
+  leaderCrashed: { scenario: 'raft-leader-crash', seed: '1', t: 2_168_000 },
+  /** raft-follower-catchup: r2 restarted at 3 s and has caught up its log, but its applier is far behind (18 vs 319). */
+  lagging: { scenario: 'raft-follower-catchup', seed: '1', t: 3_200_000 },
+  /**
+   * raft-minority-partition: r5 still leads term 1 with r1 in a minority and appends writes that cannot commit; r3
+   * leads term 2 with r2 and r4.
+   */
+  stalePartition: { scenario: 'raft-minority-partition', seed: '1', t: 2_500_000 },
+} as const satisfies Record<string, { scenario: string; seed: string; t: Micros }>;
+
+export type RaftMoment = keyof typeof RAFT_MOMENTS;
+
+/** A fresh Lab at a Raft moment. */
+export function raftLabAt(moment: RaftMoment): Lab {
+  const m = RAFT_MOMENTS[moment];
+  const lab = new Lab();
+  lab.load(m.scenario, { seed: m.seed });
+  lab.seek(m.t);
+  return lab;
+}
+
+const raftCache = new Map<RaftMoment, Snapshot>();
+
+export function raftSnapshotAt(moment: RaftMoment): Snapshot {
+  let s = raftCache.get(moment);
+  if (!s) raftCache.set(moment, (s = raftLabAt(moment).snapshot()));
+  return s;
+}
+
+/** A port onto a fresh Lab at a Raft moment (log paging, disk logs of crashed replicas). */
+export function raftPortAt(moment: RaftMoment): LabPort {
+  return localPort(raftLabAt(moment));
+}
+
+/** A Raft trace holding every event of a Lab so far, read synchronously (stories and tests need no worker). */
+export function traceOf(lab: Lab): RaftTrace {
+  const trace = new RaftTrace(null);
+  for (let from = 0; ; ) {
+    const page = lab.events(from, 10_000);
+    if (page.length === 0) break;
+    trace.ingestAll(page);
+    from = page[page.length - 1].seq + 1;
+  }
+  return trace;
+}
+
+const traceCache = new Map<RaftMoment, RaftTrace>();
+
+/** The Raft trace up to a moment (computed once per module; views only read it). */
+export function raftTraceAt(moment: RaftMoment): RaftTrace {
+  let t = traceCache.get(moment);
+  if (!t) traceCache.set(moment, (t = traceOf(raftLabAt(moment))));
+  return t;
 }
