@@ -241,4 +241,21 @@ describe('streamlab in Chromium', () => {
     expect(errors).toEqual([]);
     await page.context().close();
   });
+
+  it('the export menu saves a Perfetto trace and a PNG of the topology from the running app', async () => {
+    const { page, errors } = await open(browser, `${BASE}#scenario=ping-pong&seed=abc`);
+    await seek(page, 3_000_000);
+    await waitText(page, 'time', '3.000s');
+    await page.getByTestId('export-menu').click();
+    const [perfetto] = await Promise.all([page.waitForEvent('download'), page.locator('[data-format="perfetto"]').click()]);
+    const doc = JSON.parse(await perfetto.path().then((p) => import('node:fs/promises').then((fs) => fs.readFile(p, 'utf8'))));
+    expect(doc.traceEvents.length).toBeGreaterThan(1000);
+    expect(doc.traceEvents.filter((e: { ph: string }) => e.ph === 'M').length).toBeGreaterThan(0);
+    await page.getByTestId('export-menu').click();
+    const [png] = await Promise.all([page.waitForEvent('download'), page.locator('[data-format="png"]').click()]);
+    const bytes = await png.path().then((p) => import('node:fs/promises').then((fs) => fs.readFile(p)));
+    expect([...bytes.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
 });
