@@ -258,4 +258,20 @@ describe('streamlab in Chromium', () => {
     expect(errors).toEqual([]);
     await page.context().close();
   });
+
+  it('every view on the page can be saved as a picture: the Raft panels too', async () => {
+    const { page, errors } = await open(browser, `${BASE}#scenario=raft-cold-start&seed=1`);
+    await seek(page, 1_000_000);
+    await waitText(page, 'time', '1.000s');
+    await page.getByTestId('export-menu').click();
+    const formats = await page.locator('[data-testid="export-formats"] [role="menuitem"]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.format));
+    expect(formats).toEqual(expect.arrayContaining(['svg', 'png', 'svg:replica-logs', 'png:replica-logs', 'svg:elections', 'png:elections']));
+    const [svg] = await Promise.all([page.waitForEvent('download'), page.locator('[data-format="svg:replica-logs"]').click()]);
+    expect(svg.suggestedFilename()).toMatch(/replica-logs\.svg$/);
+    const text = await svg.path().then((p) => import('node:fs/promises').then((fs) => fs.readFile(p, 'utf8')));
+    expect(text).toMatch(/^<\?xml[^>]*>\s*<svg[\s\S]*<\/svg>\s*$/);
+    expect(text).toContain("data-view=\"replica-logs\"");
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
 });
