@@ -189,18 +189,25 @@ export class NarrationTracker {
 
   constructor(private readonly narration: readonly NarrationStep[]) {
     this.steps = narration.map((n) => ({ text: n.text, at: n.at, reachedAt: null, reachedSeq: null }));
+    this.open = narration.length;
   }
 
+  /** Steps not reached yet; once none are left, feeding costs nothing. */
+  private open: number;
+
   feed(ev: TraceEvent): void {
-    this.narration.forEach((n, i) => {
+    if (this.open === 0) return;
+    for (let i = 0; i < this.narration.length; i++) {
       const s = this.steps[i];
-      if (s.reachedAt !== null) return;
+      if (s.reachedAt !== null) continue;
+      const n = this.narration[i];
       const reached = n.onEvent ? (n.after === undefined || ev.t >= n.after) && matchEvent(n.onEvent as EventMatch, ev) : n.at !== undefined && ev.t >= n.at;
       if (reached) {
         s.reachedAt = n.onEvent ? ev.t : n.at!;
         s.reachedSeq = ev.seq;
+        this.open--;
       }
-    });
+    }
   }
 
   /** Time-anchored steps also count as reached once the clock passes them, even with no event at that time. */

@@ -164,7 +164,7 @@ export class Lab {
       for (let i = 0; i < arg && r.world.step(); i++) this.afterStep(r);
     } else if ('until' in arg) {
       if (!Number.isFinite(arg.until) || arg.until < 0) throw new LabError(`step: bad target time ${arg.until}`);
-      r.world.runUntil(Math.round(arg.until), () => this.afterStep(r));
+      r.world.runUntil(Math.round(arg.until), this.stepHook(r));
     } else {
       const kind = arg.untilKind;
       const evs = r.world.trace.events;
@@ -199,7 +199,7 @@ export class Lab {
     const r = this.need();
     if (this.playing && Number.isFinite(wallMs) && wallMs > 0) {
       const dt = Math.max(1, Math.round(Math.min(wallMs, FRAME_WALL_MS_MAX) * 1000 * this.speed));
-      r.world.runUntil(r.world.t + dt, () => this.afterStep(r));
+      r.world.runUntil(r.world.t + dt, this.stepHook(r));
       this.feed(r);
       if (r.world.t >= r.spec.durationUs || r.world.done) this.playing = false;
     }
@@ -220,7 +220,7 @@ export class Lab {
       r.world = new World(r.spec, this.worldOptions(r.spec, true), r.world.actionList, { checkpoint: cp, events: r.timeline });
       this.resetTrackers(r);
     }
-    r.world.runUntil(target, () => this.afterStep(r));
+    r.world.runUntil(target, this.stepHook(r));
     this.feed(r);
     return this.snapshot();
   }
@@ -567,6 +567,11 @@ export class Lab {
 
   private worldOptions(spec: WorldSpec, keepEvents: boolean) {
     return { behaviors: BEHAVIORS, checkers: checkersFor(spec.nodes.map((n) => n.kind)), keepEvents };
+  }
+
+  /** The per-step hook for runUntil: none for runs that keep no checkpoints (sweeps, benches). */
+  private stepHook(r: Loaded): (() => void) | undefined {
+    return r.checkpoints.length === 0 ? undefined : () => this.afterStep(r);
   }
 
   /** Takes a checkpoint when the run has gone a checkpoint interval past the furthest one. */

@@ -7,7 +7,7 @@ import { metricCount, metricObserve, metricsCreate, type MetricsState } from './
 import { isCut, netCreate, netHeal, netPartition, netSetLink, partitionGroups, transmit, type NetState } from './network.ts';
 import { RngStreams, type Rng } from './rng.ts';
 import type { Micros } from './time.ts';
-import { TRACE_KINDS, TraceRecorder, type FaultSource, type TraceBody, type TraceEvent, type TraceKind, type TraceState } from './trace.ts';
+import { TRACE_KINDS, TraceRecorder, type DropReason, type FaultSource, type TraceBody, type TraceEvent, type TraceKind, type TraceState } from './trace.ts';
 import type { Action, DiskOp, Fault, LinkSpec, Message, NodeBehavior, NodeContext, NodeId, NodeInput, NodeStatus } from './types.ts';
 
 /** Limits on everything (TigerBeetle style); their relations are asserted when a world is built. */
@@ -386,20 +386,17 @@ export class World {
 
   private deliver(item: Extract<Scheduled, { type: 'deliver' }>): void {
     const { msg } = item;
-    const base = { id: msg.id, from: msg.from, to: msg.to, msg: msg.kind };
     const n = this.node(msg.to);
-    if (item.lost) return void this.emit({ kind: 'msg.drop', ...base, reason: 'loss' });
-    if (item.cutAtSend || isCut(this.state.net, msg.from, msg.to)) return void this.emit({ kind: 'msg.drop', ...base, reason: 'partition' });
-    if (n.status === 'crashed') return void this.emit({ kind: 'msg.drop', ...base, reason: 'node-down' });
-    if (n.status === 'paused') {
-      if (this.spec.pauseMode === 'drop') return void this.emit({ kind: 'msg.drop', ...base, reason: 'paused' });
-      if (n.inbox.length >= LIMITS.inboxMax) return void this.emit({ kind: 'msg.drop', ...base, reason: 'inbox-full' });
-      this.emit({ kind: 'msg.deliver', ...base, sentAt: msg.sentAt });
-      n.inbox.push({ type: 'message', msg });
-      return;
-    }
-    this.emit({ kind: 'msg.deliver', ...base, sentAt: msg.sentAt });
-    this.runNode(n, { type: 'message', msg });
+    let drop: DropReason | null = null;
+    if (item.lost) drop = 'loss';
+    else if (item.cutAtSend || isCut(this.state.net, msg.from, msg.to)) drop = 'partition';
+    else if (n.status === 'crashed') drop = 'node-down';
+    else if (n.status === 'paused' && this.spec.pauseMode === 'drop') drop = 'paused';
+    else if (n.status === 'paused' && n.inbox.length >= LIMITS.inboxMax) drop = 'inbox-full';
+    if (drop !== null) return void this.emit({ kind: 'msg.drop', id: msg.id, from: msg.from, to: msg.to, msg: msg.kind, reason: drop });
+    this.emit({ kind: 'msg.deliver', id: msg.id, from: msg.from, to: msg.to, msg: msg.kind, sentAt: msg.sentAt });
+    if (n.status === 'paused') n.inbox.push({ type: 'message', msg });
+    else this.runNode(n, { type: 'message', msg });
   }
 
   /** A paused process's own timers are never lost: they fire late, on resume, whatever the pause mode says of messages. */
@@ -619,12 +616,13 @@ class EffectBuffer {
   }
 
   reset(): this {
-    this.writes.length = 0;
-    this.events.length = 0;
-    this.timers.length = 0;
-    this.sends.length = 0;
-    this.counts.length = 0;
-    this.samples.length = 0;
+    // Truncating an array is a slow path in V8; most steps leave most of these empty.
+    if (this.writes.length > 0) this.writes.length = 0;
+    if (this.events.length > 0) this.events.length = 0;
+    if (this.timers.length > 0) this.timers.length = 0;
+    if (this.sends.length > 0) this.sends.length = 0;
+    if (this.counts.length > 0) this.counts.length = 0;
+    if (this.samples.length > 0) this.samples.length = 0;
     return this;
   }
 

@@ -23,7 +23,8 @@ interface State {
    * commit covering it (the committing leader). Leader Completeness binds leaders of later terms only.
    */
   committedInTerm: number[];
-  byIndexTerm: Record<string, { entry: Entry; prevTerm: number }>;
+  /** Per log index, the first entry seen there for each term, with the term before it (almost always one term). */
+  byIndex: { entry: Entry; prevTerm: number }[][];
   scanned: Record<NodeId, number>;
   commit: Record<NodeId, number>;
 }
@@ -38,7 +39,7 @@ export const raftSafety: Checker<State> = {
   name: 'raft.safety',
   description: 'Election Safety, Leader Append-Only, Log Matching, Leader Completeness, State Machine Safety and ordered WAL positions.',
   kinds: ['node.state', 'node.note', 'node.boot'],
-  init: () => ({ leaders: {}, committed: [], committedInTerm: [], byIndexTerm: {}, scanned: {}, commit: {} }),
+  init: () => ({ leaders: {}, committed: [], committedInTerm: [], byIndex: [], scanned: {}, commit: {} }),
   onEvent(s, e, view) {
     if (!isRaftEvent(e)) return null;
     const m = raftMemory(view, e.node);
@@ -95,9 +96,10 @@ function logMatching(s: State, node: NodeId, m: RaftMemory, seq: number): Findin
   for (let i = from; i < m.log.length; i++) {
     const e = m.log[i];
     const prevTerm = m.log[i - 1].term;
-    const key = `${i}:${e.term}`;
-    const seen = s.byIndexTerm[key];
-    if (!seen) s.byIndexTerm[key] = { entry: e, prevTerm };
+    const atIndex = (s.byIndex[i] ??= []);
+    let seen: { entry: Entry; prevTerm: number } | undefined;
+    for (const x of atIndex) if (x.entry.term === e.term) seen = x;
+    if (!seen) atIndex.push({ entry: e, prevTerm });
     else if (!sameEntry(seen.entry, e) || seen.prevTerm !== prevTerm) {
       return { message: `${node} holds a different entry ${e.term}/${i} than another replica (Log Matching)`, evidence: { node, index: i, term: e.term, seen: seen.entry, has: e, seq } };
     }
