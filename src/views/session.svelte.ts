@@ -1,4 +1,5 @@
 import type { ImportResult, ScenarioInfo, Snapshot, StepArg } from '../sim/lab.ts';
+import type { TraceView } from '../sim/export/index.ts';
 import type { Fault } from '../sim/kernel/types.ts';
 import type { Micros } from '../sim/kernel/time.ts';
 import type { LabPort } from './port.ts';
@@ -43,6 +44,10 @@ export class LabSession {
   busy = $state<string | null>(null);
   playing = $state(false);
   speed = $state(1);
+  /** The summary of a trace opened for viewing (read-only, beside the run); null when none is open. */
+  opened = $state.raw<TraceView | null>(null);
+  /** The text of the opened trace, kept so "Re-run and verify" can import the same bytes. */
+  private openedText: string | null = null;
   /** The node the inspector shows. */
   selected = $state<string | null>(null);
 
@@ -230,6 +235,39 @@ export class LabSession {
     if (!result) return undefined;
     this.apply(await this.call(null, () => this.port.snapshot()));
     this.notice = `Imported a trace of ${result.scenario} (seed "${result.seed}"): ${result.events} events re-run, hash ${result.hash} verified.`;
+    return result;
+  }
+
+  /**
+   * Opens a trace for viewing without re-running it. On failure the run and any trace already open stay as they were
+   * (the Lab validates before it replaces its opened trace) and the error is shown.
+   */
+  async openTrace(text: string): Promise<TraceView | undefined> {
+    this.clearMessages();
+    const view = await this.call('Opening…', () => this.port.openTrace(text));
+    if (!view) return undefined;
+    this.opened = view;
+    this.openedText = text;
+    return view;
+  }
+
+  async closeTrace(): Promise<void> {
+    this.clearMessages();
+    await this.call(null, () => this.port.closeTrace());
+    this.opened = null;
+    this.openedText = null;
+  }
+
+  /** Imports the opened trace the usual way (re-run, hash checked); when it verifies, the viewer closes. */
+  async rerunOpened(): Promise<ImportResult | undefined> {
+    const text = this.openedText;
+    if (text === null) return undefined;
+    const result = await this.importTrace(text);
+    if (result) {
+      await this.call(null, () => this.port.closeTrace());
+      this.opened = null;
+      this.openedText = null;
+    }
     return result;
   }
 

@@ -274,4 +274,39 @@ describe('streamlab in Chromium', () => {
     expect(errors).toEqual([]);
     await page.context().close();
   });
+  it('an exported trace opens for viewing beside the live run and closes; a malformed file shows an error', async () => {
+    const { page, errors } = await open(browser, `${BASE}#scenario=ping-pong&seed=abc`);
+    await seek(page, 2_000_000);
+    await waitText(page, 'time', '2.000s');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
+    const exported = await download.path().then((p) => import('node:fs/promises').then((fs) => fs.readFile(p, 'utf8')));
+    const header = JSON.parse(exported) as { hash: string; events: unknown[] };
+
+    // Move the live run on, then open the exported trace: the viewer shows it, the run stays where it is.
+    await seek(page, 4_000_000);
+    await waitText(page, 'time', '4.000s');
+    const liveHash = await text(page, 'trace-hash');
+    expect(await page.getByTestId('open-trace-button').getAttribute('title')).toBe('Open a trace to read its events and summary without re-running it');
+    await page.getByTestId('open-trace').setInputFiles({ name: 'run.json', mimeType: 'application/json', buffer: Buffer.from(exported) });
+    expect(await waitText(page, 'viewer-hash', header.hash)).toBe(header.hash);
+    expect(await text(page, 'viewer-events')).toBe(String(header.events.length));
+    expect(await text(page, 'viewer-scenario')).toBe('ping-pong');
+    expect(await text(page, 'viewer-seed')).toBe('abc');
+    await page.waitForSelector('[data-testid="viewer-row"][data-kind="run.start"]');
+    expect(await text(page, 'trace-hash')).toBe(liveHash);
+    expect(await text(page, 'time')).toBe('4.000s');
+    await shot(page, '09-trace-viewer');
+
+    // A malformed file: the error banner, and both the run and the opened trace stay.
+    await page.getByTestId('open-trace').setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"format": "streamlab-trace",') });
+    expect(await waitText(page, 'error', 'open failed', 'contains')).toMatch(/not valid JSON/);
+    expect(await text(page, 'viewer-hash')).toBe(header.hash);
+    expect(await text(page, 'trace-hash')).toBe(liveHash);
+
+    await page.getByTestId('viewer-close').click();
+    await page.waitForSelector('[data-testid="trace-viewer"]', { state: 'detached' });
+    expect(await text(page, 'trace-hash')).toBe(liveHash);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
 });
