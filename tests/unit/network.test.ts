@@ -204,3 +204,16 @@ describe('crash, restart, pause', () => {
     expect(w.cannotApply({ kind: 'crash', node: 'zz' })).toBe('unknown node zz');
   });
 });
+
+describe('timers', () => {
+  it('re-setting a timer later moves it without leaving stale items in the heap', () => {
+    // An election timer is pushed back by every heartbeat: a hundred later re-sets of one timer must keep one heap
+    // item (which re-arms itself at the final deadline), not a hundred stale ones. Effects are applied directly here.
+    const w = world({ nodes: [{ id: 'a' }, { id: 'b' }] });
+    const heapBefore = w.state.heap.items.length;
+    const n = w.node('a');
+    for (let i = 1; i <= 100; i++) (w as any)._perform(n, { writes: [], events: [], timers: [['t', 1_000 + i]], sends: [], counts: [], samples: [] });
+    expect(w.state.heap.items.length).toBe(heapBefore + 1);
+    expect(n.timers.t.at).toBe(1_100);
+  });
+});

@@ -55,8 +55,12 @@ export interface NodeRecord {
   /** The node's memory; null while crashed. */
   memory: unknown;
   disk: DiskState;
-  /** Live timers: name → heap seq of the one scheduled firing. */
-  timers: Record<string, number>;
+  /**
+   * Live timers by name. `at` is when the timer is due; `seq` and `itemAt` are the heap item standing for it. Re-setting
+   * a timer to a later time (an election timer reset by every heartbeat) only moves `at`: when the item comes due
+   * early it re-arms itself at `at`, so a reset costs no heap push and leaves no stale item behind.
+   */
+  timers: Record<string, { seq: number; itemAt: Micros; at: Micros }>;
   /**
    * Input held while paused (pauseMode 'queue'). A held timer keeps its heap seq and stays in `timers` until it is
    * handled, so a timer the node cancels or re-sets while working through the backlog is skipped as stale.
@@ -371,7 +375,9 @@ export class World {
         return this.deliver(item);
       case 'timer': {
         const n = this.node(item.node);
-        if (n.incarnation !== item.incarnation || n.timers[item.name] !== item.seq) return; // cancelled or stale
+        const rec = n.timers[item.name];
+        if (n.incarnation !== item.incarnation || rec === undefined || rec.seq !== item.seq) return; // cancelled or stale
+        if (rec.at > item.t) return this.armTimer(n, item.name, rec.at); // postponed since it was queued
         if (n.status === 'paused') return this.hold(n, { type: 'timer', name: item.name, timerSeq: item.seq });
         delete n.timers[item.name];
         this.emit({ kind: 'timer.fire', node: n.id, name: item.name });
@@ -475,7 +481,12 @@ export class World {
           if (n.status !== 'up') break;
           const { timerSeq, ...input } = held1;
           if (input.type === 'timer') {
-            if (n.timers[input.name] !== timerSeq) continue; // cancelled or re-set by an earlier input of the backlog
+            const rec = n.timers[input.name];
+            if (rec?.seq !== timerSeq) continue; // cancelled or re-set by an earlier input of the backlog
+            if (rec.at > this.state.t) {
+              this.armTimer(n, input.name, rec.at); // postponed by an earlier input of the backlog
+              continue;
+            }
             delete n.timers[input.name];
             this.emit({ kind: 'timer.fire', node: n.id, name: input.name });
           }
@@ -540,7 +551,10 @@ export class World {
         continue;
       }
       if (!(Number.isInteger(after) && after >= 0)) fail(`timer ${name} on ${n.id}: delay must be a non-negative integer, got ${after}`);
-      n.timers[name] = heapPush(this.state.heap, { t: this.state.t + after, type: 'timer', node: n.id, name, incarnation: n.incarnation }, LIMITS.heapItemsMax);
+      const at = this.state.t + after;
+      const cur = n.timers[name];
+      if (cur !== undefined && cur.itemAt <= at) cur.at = at; // later than queued: postpone lazily
+      else this.armTimer(n, name, at);
     }
     for (let i = 0; i < fx.sends.length; i++) {
       const m = fx.sends[i];
@@ -548,6 +562,11 @@ export class World {
     }
     for (const [name, v] of fx.counts) metricCount(this.state.metrics, name, v);
     for (const [name, v] of fx.samples) metricObserve(this.state.metrics, name, v);
+  }
+
+  private armTimer(n: NodeRecord, name: string, at: Micros): void {
+    const seq = heapPush(this.state.heap, { t: at, type: 'timer', node: n.id, name, incarnation: n.incarnation }, LIMITS.heapItemsMax);
+    n.timers[name] = { seq, itemAt: at, at };
   }
 
   private send(from: NodeId, to: NodeId, kind: string, body: unknown, size: number): void {
