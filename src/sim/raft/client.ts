@@ -49,6 +49,8 @@ export interface RaftClientMemory {
   leader: NodeId;
   next: number;
   outstanding: Record<string, Outstanding>;
+  /** How many requests are outstanding (the size of `outstanding`, kept so a tick need not count keys). */
+  pending: number;
   ackedIndex: number;
 }
 
@@ -59,12 +61,12 @@ const REDIRECTS_MAX = 3;
 
 export const raftClient: NodeBehavior<RaftClientMemory, Partial<RaftClientConfig>> = {
   kind: 'raft-client',
-  headline: (m) => ({ leader: m.leader, outstanding: Object.keys(m.outstanding).length, ackedIndex: m.ackedIndex }),
+  headline: (m) => ({ leader: m.leader, outstanding: m.pending, ackedIndex: m.ackedIndex }),
   boot(config, _disk, ctx) {
     const cfg = { ...RAFT_CLIENT_DEFAULTS, group: [], ...config } as RaftClientConfig;
     assert(cfg.group.length > 0, 'raft-client: config.group must name the replicas');
     assert(cfg.writeEveryMs >= 0 && cfg.readEveryMs >= 0 && cfg.timeoutMs > 0, 'raft-client: periods must be >= 0, timeout > 0');
-    const m: RaftClientMemory = { cfg, leader: ctx.rng('leader').pick(cfg.group), next: 1, outstanding: {}, ackedIndex: 0 };
+    const m: RaftClientMemory = { cfg, leader: ctx.rng('leader').pick(cfg.group), next: 1, outstanding: {}, pending: 0, ackedIndex: 0 };
     if (cfg.writeEveryMs > 0) ctx.setTimer('write', ms(cfg.writeEveryMs));
     if (cfg.readEveryMs > 0) ctx.setTimer('read', ms(cfg.readEveryMs));
     ctx.setTimer('retry', ms(cfg.timeoutMs) / 2);
@@ -93,11 +95,12 @@ function tick(m: RaftClientMemory, name: string, ctx: NodeContext): void {
       if (stopped) return;
       const every = name === 'write' ? m.cfg.writeEveryMs : m.cfg.readEveryMs;
       ctx.setTimer(name, ms(every));
-      if (Object.keys(m.outstanding).length >= m.cfg.outstandingMax) return void ctx.count('clientBackpressure');
+      if (m.pending >= m.cfg.outstandingMax) return void ctx.count('clientBackpressure');
       const id = `${ctx.id}-${m.next++}`;
       const key = `k${ctx.rng('keys').int(0, m.cfg.keys - 1)}`;
       const o: Outstanding = { kind: name === 'write' ? 'put' : 'read', key, value: id, firstSentAt: ctx.now, sentAt: ctx.now, to: m.leader, tries: 0, mustSee: m.ackedIndex };
       m.outstanding[id] = o;
+      m.pending++;
       return send(m, id, o, ctx);
     }
     case 'retry': {
@@ -131,6 +134,7 @@ function resend(m: RaftClientMemory, id: string, o: Outstanding, ctx: NodeContex
 
 function done(m: RaftClientMemory, r: Reply, o: Outstanding, ctx: NodeContext): void {
   delete m.outstanding[r.id];
+  m.pending--;
   const latencyMs = (ctx.now - o.firstSentAt) / 1000;
   if (r.kind === 'propose-reply') {
     m.ackedIndex = Math.max(m.ackedIndex, r.index);
