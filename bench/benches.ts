@@ -27,9 +27,12 @@ export interface Bench {
 function kernelRun(input: ScenarioInput, memory: MemorySampler, keepEvents = true): Record<string, unknown> {
   const lab = new Lab();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const durationUs = lab.load(input, { keepEvents }).durationUs;
   runChunked(lab, durationUs, memory);
   const wallMs = performance.now() - t0;
+  // CPU time of this process (the simulation thread plus V8's GC helpers): steadier than wall time on a shared host.
+  const cpuMs = process.cpuUsage(cpu0).user / 1000;
   const s = lab.summary();
   return {
     nodes: input.topology.nodes.length,
@@ -38,6 +41,8 @@ function kernelRun(input: ScenarioInput, memory: MemorySampler, keepEvents = tru
     wallMs: round(wallMs, 1),
     eventsPerWallSecond: Math.round(s.events / (wallMs / 1000)),
     virtualToWallRatio: round(s.virtualMs / wallMs, 2),
+    cpuMs: round(cpuMs, 1),
+    virtualToCpuRatio: round(s.virtualMs / cpuMs, 2),
     keepEvents,
     violations: s.violations.length,
   };
