@@ -4,6 +4,7 @@ import type { NodeId } from '../sim/kernel/types.ts';
 import type { RaftConfig } from '../sim/raft/types.ts';
 import { at, isRaftNode, raftView, ROLE_COLOR, termColor, timeTicks, type Role } from './raft-format.ts';
 import type { RaftTrace, StateRec, VoteRec } from './raft-trace.svelte.ts';
+import { round1 } from './topology.svelte.ts';
 
 /**
  * Geometry of the elections timeline: one lane per replica over virtual time, with role bands by term, campaigns,
@@ -34,9 +35,6 @@ export const ZOOMS = [
 
 export type ZoomId = (typeof ZOOMS)[number]['id'];
 
-function r1(v: number): number {
-  return Math.round(v * 10) / 10;
-}
 
 export interface Span {
   node: NodeId;
@@ -255,7 +253,7 @@ export class ElectionsModel {
   readonly pxPerUs: number = $derived((this.width - 2 * this.padX) / Math.max(1, this.domain[1] - this.domain[0]));
 
   x(t: Micros): number {
-    return r1(this.padX + (t - this.domain[0]) * this.pxPerUs);
+    return round1(this.padX + (t - this.domain[0]) * this.pxPerUs);
   }
 
   /** The time at x pixels from the left of the lanes, clamped to the run. */
@@ -283,7 +281,7 @@ export class ElectionsModel {
       const y = this.axisH + i * this.laneH;
       const list = this.spans.get(id) ?? [];
       const last = list[list.length - 1];
-      return { id, y, mid: r1(y + this.laneH / 2 - 2 * this.scale), state: last?.state ?? 'none', term: last?.term ?? 0, timer: s ? this.timerOf(s, id) : null };
+      return { id, y, mid: round1(y + this.laneH / 2 - 2 * this.scale), state: last?.state ?? 'none', term: last?.term ?? 0, timer: s ? this.timerOf(s, id) : null };
     });
   });
 
@@ -300,7 +298,7 @@ export class ElectionsModel {
         const x0 = this.x(Math.max(s.from, t0));
         const x1 = this.x(Math.min(s.to, t1));
         const min = s.state === 'follower' ? 0 : 2.5;
-        const w = r1(Math.max(min, x1 - x0));
+        const w = round1(Math.max(min, x1 - x0));
         const h = BAND_H[s.state] * this.scale;
         const roleLabel = s.state === 'leader' ? `leader T${s.term}` : s.state === 'candidate' ? `T${s.term}` : s.state === 'down' ? 'down' : '';
         const label = w > roleLabel.length * 7.5 * this.scale ? roleLabel : w > 24 * this.scale && s.state === 'leader' ? `T${s.term}` : '';
@@ -311,7 +309,7 @@ export class ElectionsModel {
           state: s.state,
           term: s.term,
           x: x0,
-          y: r1(lane.mid - h / 2),
+          y: round1(lane.mid - h / 2),
           w,
           h,
           color: ROLE_COLOR[s.state],
@@ -332,8 +330,8 @@ export class ElectionsModel {
       const flush = () => {
         if (!cur || cur.to < t0 || cur.from > t1 || cur.term === 0) return;
         const x0 = this.x(Math.max(cur.from, t0));
-        const w = r1(Math.max(0, this.x(Math.min(cur.to, t1)) - x0));
-        out.push({ key: `${lane.id}:${cur.from}`, x: x0, y: r1(lane.mid + BAND_H.leader * this.scale * 0.5 + 3 * this.scale), w, color: termColor(cur.term), label: w > 30 * this.scale ? `T${cur.term}` : '' });
+        const w = round1(Math.max(0, this.x(Math.min(cur.to, t1)) - x0));
+        out.push({ key: `${lane.id}:${cur.from}`, x: x0, y: round1(lane.mid + BAND_H.leader * this.scale * 0.5 + 3 * this.scale), w, color: termColor(cur.term), label: w > 30 * this.scale ? `T${cur.term}` : '' });
       };
       for (const s of this.spans.get(lane.id) ?? []) {
         if (cur && cur.term === s.term) cur.to = s.to;

@@ -3,6 +3,7 @@ import type { Micros } from '../sim/kernel/time.ts';
 import type { NodeId } from '../sim/kernel/types.ts';
 import { at, isRaftNode, kindColor, timeTicks } from './raft-format.ts';
 import type { MessageRec, RaftTrace } from './raft-trace.svelte.ts';
+import { round1 } from './topology.svelte.ts';
 
 /**
  * Geometry of the space-time (Lamport) diagram: one horizontal line per chosen node, time left to right over a
@@ -34,9 +35,6 @@ export const WINDOWS = [
 
 export type WindowId = (typeof WINDOWS)[number]['id'];
 
-function r1(v: number): number {
-  return Math.round(v * 10) / 10;
-}
 
 export interface Arrow {
   /** The send event's seq: identifies the message copy and finds it in the event log. */
@@ -112,7 +110,7 @@ export class SpaceTimeModel {
   readonly laneH: number = $derived(LANE_H * this.scale);
   readonly axisH: number = $derived(AXIS_H * this.scale);
   readonly height: number = $derived(this.axisH + PAD_Y * this.scale + Math.max(0, this.nodes.length - 1) * this.laneH + PAD_Y * this.scale);
-  readonly laneY: Map<NodeId, number> = $derived(new Map(this.nodes.map((id, i) => [id, r1(this.axisH + PAD_Y * this.scale + i * this.laneH)])));
+  readonly laneY: Map<NodeId, number> = $derived(new Map(this.nodes.map((id, i) => [id, round1(this.axisH + PAD_Y * this.scale + i * this.laneH)])));
 
   readonly windowUs: Micros = $derived(WINDOWS.find((w) => w.id === this.windowId)!.us);
   /** The cursor sits at 80% of the window: most of what is drawn has happened, the rest is in flight. */
@@ -125,7 +123,7 @@ export class SpaceTimeModel {
   readonly pxPerUs: number = $derived((this.width - 2 * this.padX) / this.windowUs);
 
   x(t: Micros): number {
-    return r1(this.padX + (t - this.domain[0]) * this.pxPerUs);
+    return round1(this.padX + (t - this.domain[0]) * this.pxPerUs);
   }
 
   /**
@@ -137,11 +135,11 @@ export class SpaceTimeModel {
     const step = 10 * this.windowUs;
     return Math.floor(this.domain[0] / step) * step;
   });
-  readonly shift: number = $derived(r1(this.padX - (this.domain[0] - this.origin) * this.pxPerUs));
+  readonly shift: number = $derived(round1(this.padX - (this.domain[0] - this.origin) * this.pxPerUs));
 
   /** x within the shifted group. */
   ox(t: Micros): number {
-    return r1((t - this.origin) * this.pxPerUs);
+    return round1((t - this.origin) * this.pxPerUs);
   }
 
   /** Messages between chosen nodes that overlap the window, before the kind filter (for the chips' counts). */
@@ -270,10 +268,10 @@ export class SpaceTimeModel {
 
 function head(x1: number, y1: number, x2: number, y2: number, size: number): string {
   const a = Math.atan2(y2 - y1, x2 - x1);
-  const p = (ang: number) => `${r1(x2 - size * Math.cos(ang))},${r1(y2 - size * Math.sin(ang))}`;
-  return `M${r1(x2)},${r1(y2)} L${p(a - 0.42)} L${p(a + 0.42)} Z`;
+  const p = (ang: number) => `${round1(x2 - size * Math.cos(ang))},${round1(y2 - size * Math.sin(ang))}`;
+  return `M${round1(x2)},${round1(y2)} L${p(a - 0.42)} L${p(a + 0.42)} Z`;
 }
 
 function cross(x: number, y: number, r: number): string {
-  return `M${r1(x - r)},${r1(y - r)} L${r1(x + r)},${r1(y + r)} M${r1(x + r)},${r1(y - r)} L${r1(x - r)},${r1(y + r)}`;
+  return `M${round1(x - r)},${round1(y - r)} L${round1(x + r)},${round1(y + r)} M${round1(x + r)},${round1(y - r)} L${round1(x - r)},${round1(y + r)}`;
 }
