@@ -71,6 +71,8 @@ export function describeEvent(e: TraceEvent): string {
       return `${e.source} fault: ${faultText(e.fault as unknown as Record<string, unknown>)}`;
     case 'check.violation':
       return `${e.checker}: ${e.message}`;
+    case 'run.end':
+      return 'the run reached its end; end-of-run checks ran';
     default:
       return unreachable(e);
   }
@@ -102,7 +104,7 @@ export type KindFamily = 'msg' | 'timer' | 'life' | 'state' | 'net' | 'fault' | 
 export function kindFamily(kind: TraceKind): KindFamily {
   if (kind === 'check.violation') return 'check';
   if (kind === 'fault') return 'fault';
-  if (kind === 'run.start') return 'run';
+  if (kind === 'run.start' || kind === 'run.end') return 'run';
   if (kind.startsWith('msg.')) return 'msg';
   if (kind.startsWith('net.')) return 'net';
   if (kind === 'timer.fire') return 'timer';
@@ -113,6 +115,7 @@ export function kindFamily(kind: TraceKind): KindFamily {
 /** What each event kind means, for the filter chips' tooltips. */
 export const KIND_HELP: Record<TraceKind, string> = {
   'run.start': 'The run began: scenario, seed and nodes.',
+  'run.end': 'The run reached its duration; checks that need the whole run (a write acknowledged but never delivered) ran here.',
   'msg.send': 'A node put a message on the network; it carries the virtual time it is due to arrive.',
   'msg.deliver': 'A message reached its receiver, which handled it at once.',
   'msg.drop': 'The network lost a message: random loss, a partition, or a receiver that was down or paused.',

@@ -66,6 +66,20 @@ describe('seek', () => {
     expect(end.playing).toBe(false);
     expect(() => lab.setSpeed(0)).toThrow(LabError);
   });
+
+  it('a run that reaches its duration ends with exactly one run.end, at the duration', () => {
+    const lab = new Lab();
+    lab.load('ping-pong');
+    const ends = () => lab.events(0, 500, { kinds: ['run.end'] });
+    lab.step({ until: 7_999_999 });
+    expect(ends()).toHaveLength(0);
+    lab.runToEnd();
+    expect(ends()).toHaveLength(1);
+    expect(ends()[0].t).toBe(8_000_000);
+    expect(lab.summary().events).toBe(ends()[0].seq + 1);
+    expect(lab.step(5).t).toBe(8_000_000); // nothing after the end
+    expect(ends()).toHaveLength(1);
+  });
 });
 
 describe('actions', () => {

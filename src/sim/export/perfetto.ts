@@ -181,6 +181,9 @@ class PerfettoConverter {
         this.instant(pid, e.t, `fault: ${e.fault.kind}`, 'fault', { source: e.source, fault: e.fault });
         return;
       }
+      case 'run.end':
+        this.instant(NETWORK_PID, e.t, 'run end', 'run', {});
+        return;
       case 'check.violation':
         this.push({ ph: 'i', s: 'g', name: `violation: ${e.checker}`, cat: 'check', pid: NETWORK_PID, tid: NETWORK_PID, ts: e.t, args: { message: e.message, evidence: e.evidence } });
         return;

@@ -155,6 +155,9 @@ export function eventText(e: TraceEvent): string {
     case 'fault':
       what = `fault (${e.source}) ${JSON.stringify(e.fault)}`;
       break;
+    case 'run.end':
+      what = 'run end';
+      break;
     case 'check.violation':
       what = `VIOLATION ${e.checker}: ${e.message}`;
       break;

@@ -28,14 +28,16 @@ export type TraceBody =
   | { kind: 'net.heal' }
   | { kind: 'net.link'; from: NodeId | '*'; to: NodeId | '*'; set: Partial<LinkSpec> }
   | { kind: 'fault'; source: FaultSource; fault: Fault | Action }
-  | { kind: 'check.violation'; checker: string; message: string; evidence: unknown };
+  | { kind: 'check.violation'; checker: string; message: string; evidence: unknown }
+  /** The run reached its duration: end-of-run checks (a write acknowledged but never delivered…) run on it. */
+  | { kind: 'run.end' };
 
 export type TraceKind = TraceBody['kind'];
 export type TraceEvent = TraceBody & { t: Micros; seq: number };
 
 export const TRACE_KINDS: readonly TraceKind[] = [
   'run.start', 'msg.send', 'msg.deliver', 'msg.drop', 'msg.dup', 'timer.fire', 'node.boot', 'node.crash', 'node.pause',
-  'node.resume', 'node.state', 'node.note', 'net.partition', 'net.heal', 'net.link', 'fault', 'check.violation',
+  'node.resume', 'node.state', 'node.note', 'net.partition', 'net.heal', 'net.link', 'fault', 'check.violation', 'run.end',
 ];
 
 /** The node an event belongs to, for filters and lanes: the receiver of a message, the subject of a node event. */

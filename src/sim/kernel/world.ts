@@ -89,6 +89,8 @@ export interface WorldState {
   violationCount: number;
   /** Index of the next user action to apply. */
   nextAction: number;
+  /** True once `run.end` was recorded: the run is over. */
+  ended: boolean;
   /** The role each live node last announced (`node.state` key `role`) and the event seq, to resolve `@leader`. */
   roles: Record<NodeId, { role: string; seq: number }>;
 }
@@ -164,6 +166,7 @@ export class World {
       violations: [],
       violationCount: 0,
       nextAction: 0,
+      ended: false,
       roles: {},
     };
     for (const c of opts.checkers) this.state.checks[c.name] = c.init();
@@ -187,9 +190,9 @@ export class World {
     return this.state.steps;
   }
 
-  /** True once nothing is left to do within the run's duration. */
+  /** True once nothing is left to do within the run's duration and `run.end` was recorded. */
   get done(): boolean {
-    return this.nextWork() === null;
+    return this.state.ended;
   }
 
   node(id: NodeId): NodeRecord {
@@ -221,11 +224,21 @@ export class World {
     return this.lastKind;
   }
 
-  /** Processes one unit of work — a due user action or one scheduled item. Returns false when the run is over. */
+  /**
+   * Processes one unit of work — a due user action, one scheduled item, or, once nothing is left before the run's
+   * duration, the end of the run (the clock moves to the duration and `run.end` is recorded). Returns false when the
+   * run is over.
+   */
   step(): boolean {
     const work = this.nextWork();
     if (work === null) return false;
     this.state.steps++;
+    if (work === 'end') {
+      this.state.t = this.spec.durationUs;
+      this.state.ended = true;
+      this.emit({ kind: 'run.end' });
+      return true;
+    }
     if (work === 'action') {
       const a = this.actions[this.state.nextAction++];
       this.state.t = Math.max(this.state.t, a.at);
@@ -330,18 +343,20 @@ export class World {
 
   // ---- internals -------------------------------------------------------------------------------------------------
 
-  private nextWork(): 'action' | Scheduled | null {
+  private nextWork(): 'action' | 'end' | Scheduled | null {
+    if (this.state.ended) return null;
     const head = heapPeek(this.state.heap);
     const a = this.actions[this.state.nextAction];
     if (a && a.at <= this.spec.durationUs) {
       const due = a.step !== undefined ? this.state.steps >= a.step || !head || head.t > a.at : !head || head.t > a.at;
       if (due) return 'action';
     }
-    if (!head || head.t > this.spec.durationUs) return null;
+    if (!head || head.t > this.spec.durationUs) return 'end';
     return head;
   }
 
-  private workTime(work: 'action' | Scheduled): Micros {
+  private workTime(work: 'action' | 'end' | Scheduled): Micros {
+    if (work === 'end') return this.spec.durationUs;
     return work === 'action' ? this.actions[this.state.nextAction].at : work.t;
   }
 
