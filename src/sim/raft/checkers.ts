@@ -15,7 +15,7 @@ import type { Entry } from './types.ts';
  * - State Machine Safety: no two replicas commit (and so apply) different entries at one index.
  * - WAL positions: applied ≤ commit ≤ append position, and commit never moves back within one incarnation.
  */
-interface State {
+interface GroupState {
   leaders: Record<number, NodeId>;
   committed: Entry[];
   /**
@@ -29,6 +29,14 @@ interface State {
   commit: Record<NodeId, number>;
 }
 
+/** Each Raft group (one per message-queue partition) is checked on its own. */
+interface State {
+  groups: Record<string, GroupState>;
+}
+
+const groupOf = (s: State, m: RaftMemory): GroupState =>
+  (s.groups[m.cfg.name ?? 'raft'] ??= { leaders: {}, committed: [], committedInTerm: [], byIndex: [], scanned: {}, commit: {} });
+
 const raftMemory = (view: CheckView, node: NodeId) => view.memory(node) as RaftMemory | null;
 
 function isRaftEvent(e: TraceEvent): e is Extract<TraceEvent, { kind: 'node.state' | 'node.note' | 'node.boot' }> {
@@ -39,16 +47,21 @@ export const raftSafety: Checker<State> = {
   name: 'raft.safety',
   description: 'Election Safety, Leader Append-Only, Log Matching, Leader Completeness, State Machine Safety and ordered WAL positions.',
   kinds: ['node.state', 'node.note', 'node.boot'],
-  init: () => ({ leaders: {}, committed: [], committedInTerm: [], byIndex: [], scanned: {}, commit: {} }),
-  onEvent(s, e, view) {
+  init: () => ({ groups: {} }),
+  onEvent(all, e, view) {
     if (!isRaftEvent(e)) return null;
-    const m = raftMemory(view, e.node);
     if (e.kind === 'node.boot') {
-      s.scanned[e.node] = 0;
-      s.commit[e.node] = 0;
+      // Memory is not built yet when the boot is recorded; the node belongs to at most one group.
+      for (const g of Object.values(all.groups)) {
+        if (!(e.node in g.scanned)) continue;
+        g.scanned[e.node] = 0;
+        g.commit[e.node] = 0;
+      }
       return null;
     }
+    const m = raftMemory(view, e.node);
     if (!m || !('log' in m)) return null;
+    const s = groupOf(all, m);
     if (e.kind === 'node.note') {
       if (e.name !== 'truncate') return null;
       const from = (e.data as { from: number }).from;
@@ -63,7 +76,7 @@ export const raftSafety: Checker<State> = {
   },
 };
 
-function electionSafety(s: State, node: NodeId, m: RaftMemory, seq: number): Finding | null {
+function electionSafety(s: GroupState, node: NodeId, m: RaftMemory, seq: number): Finding | null {
   const other = s.leaders[m.term];
   if (other !== undefined && other !== node) {
     return { message: `two leaders in term ${m.term}: ${other} and ${node} (Election Safety)`, evidence: { term: m.term, leaders: [other, node], seq } };
@@ -76,7 +89,7 @@ function electionSafety(s: State, node: NodeId, m: RaftMemory, seq: number): Fin
  * §5.4: an entry committed in term T is in the log of every leader of a term above T. A leader of an older term (a
  * candidate paused with a vote in hand, say, that resumes and counts it) need not hold entries committed since.
  */
-function leaderCompleteness(s: State, node: NodeId, m: RaftMemory, seq: number): Finding | null {
+function leaderCompleteness(s: GroupState, node: NodeId, m: RaftMemory, seq: number): Finding | null {
   for (let i = 1; i < s.committed.length; i++) {
     const c = s.committed[i];
     if (s.committedInTerm[i] >= m.term) continue;
@@ -91,7 +104,7 @@ function leaderCompleteness(s: State, node: NodeId, m: RaftMemory, seq: number):
   return null;
 }
 
-function logMatching(s: State, node: NodeId, m: RaftMemory, seq: number): Finding | null {
+function logMatching(s: GroupState, node: NodeId, m: RaftMemory, seq: number): Finding | null {
   const from = (s.scanned[node] ?? 0) + 1;
   for (let i = from; i < m.log.length; i++) {
     const e = m.log[i];
@@ -108,7 +121,7 @@ function logMatching(s: State, node: NodeId, m: RaftMemory, seq: number): Findin
   return null;
 }
 
-function commits(s: State, node: NodeId, m: RaftMemory, seq: number): Finding | null {
+function commits(s: GroupState, node: NodeId, m: RaftMemory, seq: number): Finding | null {
   const last = m.log.length - 1;
   if (!(m.lastApplied <= m.commitIndex && m.commitIndex <= last)) {
     return { message: `${node}: positions out of order: applied ${m.lastApplied}, commit ${m.commitIndex}, append ${last}`, evidence: { node, seq } };
@@ -146,7 +159,7 @@ export const linearizableReads: Checker<null> = {
   },
 };
 
-interface ObserverState {
+interface ObserverGroup {
   leader: NodeId | null;
   leaderTerm: number;
   crashAt: number | null;
@@ -154,6 +167,10 @@ interface ObserverState {
   failoverMs: number[];
   leaderChanges: number;
   maxTerm: number;
+}
+
+interface ObserverState {
+  groups: Record<string, ObserverGroup>;
 }
 
 /**
@@ -164,17 +181,21 @@ export const raftObserver: Checker<ObserverState> = {
   name: 'raft.observer',
   description: 'Measures failover time, leader changes and terms (never fails).',
   kinds: ['node.crash', 'node.state'],
-  init: () => ({ leader: null, leaderTerm: 0, crashAt: null, crashTerm: 0, failoverMs: [], leaderChanges: 0, maxTerm: 0 }),
-  onEvent(s, e, view) {
-    if (e.kind === 'node.crash' && e.node === s.leader) {
-      s.crashAt = e.t;
-      s.crashTerm = s.leaderTerm;
-      s.leader = null;
+  init: () => ({ groups: {} }),
+  onEvent(all, e, view) {
+    if (e.kind === 'node.crash') {
+      for (const s of Object.values(all.groups)) {
+        if (e.node !== s.leader) continue;
+        s.crashAt = e.t;
+        s.crashTerm = s.leaderTerm;
+        s.leader = null;
+      }
       return null;
     }
     if (e.kind !== 'node.state') return null;
     const m = raftMemory(view, e.node);
     if (!m || !('log' in m)) return null;
+    const s = (all.groups[m.cfg.name ?? 'raft'] ??= { leader: null, leaderTerm: 0, crashAt: null, crashTerm: 0, failoverMs: [], leaderChanges: 0, maxTerm: 0 });
     if (e.key === 'term') s.maxTerm = Math.max(s.maxTerm, m.term);
     if (e.key === 'role' && e.value === 'leader') {
       if (s.leader !== e.node) s.leaderChanges++;
@@ -187,7 +208,14 @@ export const raftObserver: Checker<ObserverState> = {
     }
     return null;
   },
-  metrics: (s) => ({ failoverMs: s.failoverMs, leaderChanges: s.leaderChanges, terms: s.maxTerm }),
+  metrics(all) {
+    const groups = Object.values(all.groups);
+    return {
+      failoverMs: groups.flatMap((s) => s.failoverMs),
+      leaderChanges: groups.reduce((n, s) => n + s.leaderChanges, 0),
+      terms: groups.reduce((n, s) => Math.max(n, s.maxTerm), 0),
+    };
+  },
 };
 
 export const RAFT_CHECKERS: readonly Checker[] = [raftSafety as Checker, linearizableReads as Checker, raftObserver as Checker];

@@ -35,8 +35,12 @@ export interface RaftMemory {
   leader: NodeId | null;
   commitIndex: number;
   lastApplied: number;
-  /** The replicated state machine: a key-value map. */
+  /** The replicated state machine of the plain `raft` kind: a key-value map. */
   kv: Record<string, string>;
+  /** Which state machine applies committed entries: `kv`, or a machine registered by another node kind. */
+  machine: string;
+  /** That machine's own state (null for `kv`); plain data, rebuilt from the log after a restart. */
+  sm: unknown;
   /** True while the rate-limited applier has a tick scheduled. */
   applying: boolean;
   /** Client command id → log index, to answer retries without appending twice. */
@@ -63,6 +67,35 @@ export interface RaftMemory {
 
 type Ctx = NodeContext;
 
+/**
+ * A replicated state machine plugged into the replica (the message queue's partition index is one). Its state lives in
+ * `m.sm`; the hooks see the whole replica memory so they can tell leader from follower. All hooks are optional but
+ * `init` and `apply`.
+ */
+export interface Machine {
+  init(m: RaftMemory, config: unknown): unknown;
+  /** Applies one committed `cmd` entry, in index order, on every replica. */
+  apply(m: RaftMemory, e: Entry, ctx: Ctx): void;
+  /** A message that is not Raft's own (a client's produce, fetch, ack…); returns whether it was handled. */
+  receive?(m: RaftMemory, msg: Message, ctx: Ctx): boolean;
+  /** A timer that is not Raft's own; returns whether it was handled. */
+  tick?(m: RaftMemory, name: string, ctx: Ctx): boolean;
+  /** After the role changed (to leader: after the no-op was appended). */
+  roleChanged?(m: RaftMemory, ctx: Ctx, from: Role): void;
+  /** After the commit index moved forward (before entries are applied), on every replica. */
+  committed?(m: RaftMemory, ctx: Ctx, from: number, to: number): void;
+  /** Leader: after a follower's replicated position (matchIndex) moved forward. */
+  replicated?(m: RaftMemory, ctx: Ctx, peer: NodeId): void;
+}
+
+const MACHINES: Record<string, Machine> = {};
+
+/** Registers a state machine under a name; a node kind built with `raftReplicaOf` uses it. */
+export function registerMachine(name: string, machine: Machine): void {
+  assert(name !== 'kv' && !MACHINES[name], `machine ${name} is registered twice`);
+  MACHINES[name] = machine;
+}
+
 const HARD = 'hard';
 const LOG = 'log';
 
@@ -74,9 +107,9 @@ export const raftReplica: NodeBehavior<RaftMemory, Partial<RaftConfig>> = {
   bugs: RAFT_BUGS,
   boot,
   view(m) {
-    const { ids: _ids, log, kv, ...rest } = m;
-    const from = Math.max(1, log.length - LOG_VIEW_MAX);
-    return { ...rest, kvKeys: Object.keys(kv).length, kv: Object.keys(kv).length <= 32 ? { ...kv } : null, logLength: log.length - 1, logFrom: from, log: log.slice(from) };
+    const kvKeys = Object.keys(m.kv).length;
+    const { machine: _machine, sm: _sm, ...rest } = replicaView(m);
+    return { ...rest, kvKeys, kv: kvKeys <= 32 ? { ...m.kv } : null };
   },
   headline: (m) => ({ role: m.role, term: m.term, leader: m.leader, last: lastIndex(m.log), commit: m.commitIndex, applied: m.lastApplied }),
   step(m, input, ctx) {
@@ -86,7 +119,62 @@ export const raftReplica: NodeBehavior<RaftMemory, Partial<RaftConfig>> = {
   },
 };
 
-function boot(config: Partial<RaftConfig>, disk: DiskView, ctx: Ctx): RaftMemory {
+/** The bounded per-frame view of a replica, shared by every replica kind. */
+function replicaView(m: RaftMemory): Record<string, unknown> {
+  const { ids: _ids, log, kv: _kv, sm: _sm, ...rest } = m;
+  const from = Math.max(1, log.length - LOG_VIEW_MAX);
+  return { ...rest, logLength: log.length - 1, logFrom: from, log: log.slice(from) };
+}
+
+/**
+ * A replica kind whose committed `cmd` entries go to the machine registered as `machine`. Its config is the Raft config
+ * plus `machine`, the machine's own settings; `view` adds the machine's bounded view to the replica's.
+ */
+export function raftReplicaOf(
+  kind: string,
+  machine: string,
+  view: (m: RaftMemory) => Record<string, unknown>,
+  headline: (m: RaftMemory) => Record<string, string | number | boolean | null>,
+): NodeBehavior<RaftMemory, Partial<RaftConfig> & { machine?: unknown }> {
+  return {
+    kind,
+    bugs: RAFT_BUGS,
+    boot: (config, disk, ctx) => {
+      const { machine: machineConfig, ...raft } = config;
+      assert(MACHINES[machine], `no machine registered as ${machine}`);
+      return boot(raft, disk, ctx, machine, machineConfig ?? {});
+    },
+    view: (m) => ({ ...replicaView(m), ...view(m) }),
+    headline: (m) => ({ role: m.role, term: m.term, leader: m.leader, last: lastIndex(m.log), commit: m.commitIndex, applied: m.lastApplied, ...headline(m) }),
+    step(m, input, ctx) {
+      if (input.type === 'timer') tick(m, input.name, ctx);
+      else receive(m, input.msg, ctx);
+      announce(m, ctx);
+    },
+  };
+}
+
+/**
+ * Leader only: appends a state machine command in the current term and starts replicating it. `id` makes a retried
+ * command idempotent: a command whose id the log already holds is not appended again (its index is returned).
+ */
+export function leaderAppend(m: RaftMemory, ctx: Ctx, cmd: unknown, id: string | undefined, bytes: number): number {
+  if (!(m.role === 'leader')) fail(`${m.id} appended a command as ${m.role}`);
+  if (id !== undefined && m.ids[id] !== undefined) return m.ids[id];
+  const index = lastIndex(m.log) + 1;
+  const e: Entry = id === undefined ? { index, term: m.term, kind: 'cmd', cmd, bytes, at: ctx.now } : { index, term: m.term, kind: 'cmd', id, cmd, bytes, at: ctx.now };
+  appendLocal(m, ctx, Object.freeze(e));
+  broadcastAppend(m, ctx, false);
+  maybeCommit(m, ctx);
+  return index;
+}
+
+/** Replicas a quorum needs. */
+export function quorumOf(m: RaftMemory): number {
+  return quorum(m);
+}
+
+function boot(config: Partial<RaftConfig>, disk: DiskView, ctx: Ctx, machine = 'kv', machineConfig: unknown = null): RaftMemory {
   const cfg = { ...RAFT_DEFAULTS, ...config };
   assert(cfg.electionMinMs > cfg.heartbeatMs && cfg.electionMaxMs >= cfg.electionMinMs, 'raft: need heartbeat < electionMin <= electionMax');
   const group = cfg.group ?? [ctx.id, ...ctx.peers];
@@ -96,10 +184,11 @@ function boot(config: Partial<RaftConfig>, disk: DiskView, ctx: Ctx): RaftMemory
   log.forEach((e, i) => assert(e.index === i, `raft: log on disk has entry ${e.index} at position ${i}`));
   const m: RaftMemory = {
     id: ctx.id, cfg, group, others: group.filter((p) => p !== ctx.id), term: hard.term, votedFor: hard.votedFor, log, role: 'follower', leader: null,
-    commitIndex: 0, lastApplied: 0, applying: false, kv: {}, ids: {}, votes: {}, preCampaign: false,
+    commitIndex: 0, lastApplied: 0, applying: false, kv: {}, machine, sm: null, ids: {}, votes: {}, preCampaign: false,
     nextIndex: {}, matchIndex: {}, lagging: {}, lastAck: {}, lastLeaderContact: -Infinity, waiting: {}, reads: [], readSeq: 0, announced: [-1, -1, -1],
   };
   for (const e of log) if (e.id) m.ids[e.id] = e.index;
+  if (machine !== 'kv') m.sm = MACHINES[machine].init(m, machineConfig);
   ctx.state('role', 'follower');
   ctx.state('term', m.term);
   resetElectionTimer(m, ctx);
@@ -125,6 +214,7 @@ function tick(m: RaftMemory, name: string, ctx: Ctx): void {
       if (m.applying) ctx.setTimer('apply', applyPeriodUs(m));
       return;
     default:
+      if (m.machine !== 'kv' && MACHINES[m.machine].tick?.(m, name, ctx)) return;
       throw new Error(`raft has no timer ${name}`);
   }
 }
@@ -159,7 +249,8 @@ function becomeFollower(m: RaftMemory, ctx: Ctx, term: number, leader: NodeId | 
     persistHard(m, ctx);
     ctx.state('term', term);
   }
-  if (m.role !== 'follower') ctx.state('role', 'follower');
+  const from = m.role;
+  if (from !== 'follower') ctx.state('role', 'follower');
   m.role = 'follower';
   m.preCampaign = false;
   if (leader !== m.leader) ctx.state('leader', leader);
@@ -171,6 +262,7 @@ function becomeFollower(m: RaftMemory, ctx: Ctx, term: number, leader: NodeId | 
     failWaiting(m, ctx, 'leader stepped down');
     resetElectionTimer(m, ctx);
   }
+  if (from !== 'follower') roleChanged(m, ctx, from);
 }
 
 /** §5.2: a follower whose election timer fires becomes a candidate; with PreVote (§9.6) it first asks without a new term. */
@@ -182,10 +274,12 @@ function campaign(m: RaftMemory, ctx: Ctx, pre: boolean): void {
     m.votedFor = ctx.id;
     persistHard(m, ctx);
     ctx.state('term', m.term);
-    if (m.role !== 'candidate') ctx.state('role', 'candidate');
+    const from = m.role;
+    if (from !== 'candidate') ctx.state('role', 'candidate');
     m.role = 'candidate';
     if (m.leader !== null) ctx.state('leader', null);
     m.leader = null;
+    if (from !== 'candidate') roleChanged(m, ctx, from);
   } else {
     ctx.note('pre-vote', { term: m.term + 1 });
   }
@@ -218,7 +312,12 @@ function becomeLeader(m: RaftMemory, ctx: Ctx): void {
   if (m.cfg.checkQuorum) ctx.setTimer('election', ms(m.cfg.electionMaxMs));
   broadcastAppend(m, ctx, false);
   ctx.setTimer('heartbeat', ms(m.cfg.heartbeatMs));
+  roleChanged(m, ctx, 'candidate');
   maybeCommit(m, ctx);
+}
+
+function roleChanged(m: RaftMemory, ctx: Ctx, from: Role): void {
+  if (m.machine !== 'kv') MACHINES[m.machine].roleChanged?.(m, ctx, from);
 }
 
 // ---- messages -----------------------------------------------------------------------------------------------------
@@ -233,7 +332,10 @@ function receive(m: RaftMemory, msg: Message, ctx: Ctx): void {
     case 'propose-reply':
     case 'read-reply':
       throw new Error(`raft replica got a client reply ${body.kind}`);
-    default:
+    case 'vote':
+    case 'vote-reply':
+    case 'append':
+    case 'append-reply':
       if (!checkTerm(m, msg.from, body, ctx)) return;
       switch (m.role) {
         case 'leader':
@@ -243,6 +345,10 @@ function receive(m: RaftMemory, msg: Message, ctx: Ctx): void {
         case 'follower':
           return stepFollower(m, msg.from, body, ctx);
       }
+      return;
+    default:
+      if (m.machine !== 'kv' && MACHINES[m.machine].receive?.(m, msg, ctx)) return;
+      throw new Error(`raft replica got an unknown message ${(body as { kind: string }).kind} from ${msg.from}`);
   }
 }
 
@@ -405,7 +511,10 @@ function handleAppendReply(m: RaftMemory, from: NodeId, msg: Extract<RaftMessage
   m.lastAck[from] = ctx.now;
   ackReads(m, from, msg.readSeq, ctx);
   if (msg.success) {
-    if (msg.matchIndex > m.matchIndex[from]) m.matchIndex[from] = msg.matchIndex;
+    if (msg.matchIndex > m.matchIndex[from]) {
+      m.matchIndex[from] = msg.matchIndex;
+      if (m.machine !== 'kv') MACHINES[m.machine].replicated?.(m, ctx, from);
+    }
     m.nextIndex[from] = Math.max(m.nextIndex[from], m.matchIndex[from] + 1);
     const last = lastIndex(m.log);
     if (m.matchIndex[from] < last - m.cfg.appendEntriesMax) m.lagging[from] = true;
@@ -434,9 +543,15 @@ function sendAppend(m: RaftMemory, ctx: Ctx, to: NodeId, heartbeat: boolean): vo
   const prev = next - 1;
   const entries = heartbeat && next > lastIndex(m.log) ? [] : slice(m.log, next, m.cfg.appendEntriesMax);
   const msg: RaftMessage = { kind: 'append', term: m.term, prevLogIndex: prev, prevLogTerm: m.log[prev].term, entries, leaderCommit: m.commitIndex, readSeq: m.readSeq };
-  ctx.send(to, 'append', msg, 64 + 48 * entries.length);
+  ctx.send(to, 'append', msg, 64 + entriesBytes(entries));
   // Pipeline: assume the entries arrive; a rejection moves nextIndex back.
   if (entries.length > 0) m.nextIndex[to] = entries[entries.length - 1].index + 1;
+}
+
+function entriesBytes(entries: readonly Entry[]): number {
+  let n = 0;
+  for (let i = 0; i < entries.length; i++) n += entries[i].bytes ?? 48;
+  return n;
 }
 
 function broadcastAppend(m: RaftMemory, ctx: Ctx, heartbeat: boolean): void {
@@ -478,6 +593,7 @@ function advanceCommit(m: RaftMemory, ctx: Ctx, n: number): void {
   if (!(n > m.commitIndex && n <= lastIndex(m.log))) fail(`commit ${n} outside (${m.commitIndex}, ${lastIndex(m.log)}]`);
   const from = m.commitIndex + 1;
   m.commitIndex = n;
+  if (m.machine !== 'kv') MACHINES[m.machine].committed?.(m, ctx, from, n);
   if (m.role === 'leader') {
     for (let i = from; i <= n; i++) {
       const e = m.log[i];
@@ -501,6 +617,7 @@ function applyOne(m: RaftMemory, ctx: Ctx): void {
   if (m.lastApplied >= m.commitIndex) return;
   const e = m.log[++m.lastApplied];
   if (e.kind === 'put') m.kv[e.key!] = e.value!;
+  else if (e.kind === 'cmd') MACHINES[m.machine].apply(m, e, ctx);
   ctx.count('applied');
   const waiting = m.waiting[e.index];
   if (waiting) {

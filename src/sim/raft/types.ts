@@ -8,14 +8,21 @@ import type { NodeId } from '../kernel/types.ts';
 export interface Entry {
   index: number;
   term: number;
-  /** `noop` is the entry a new leader appends in its own term (§5.4.2, §8). */
-  kind: 'noop' | 'put';
+  /**
+   * `noop` is the entry a new leader appends in its own term (§5.4.2, §8); `put` a key-value write; `cmd` a command of
+   * a plugged-in state machine (the message queue's produce, ack, requeue…), carried in `cmd`.
+   */
+  kind: 'noop' | 'put' | 'cmd';
   /** Client command id (unique per client write), for dedup and tracing. */
   id?: string;
   key?: string;
   value?: string;
   /** Virtual time the leader appended it, for commit latency. */
   at: Micros;
+  /** The state machine command of a `cmd` entry (frozen, shared like the entry). */
+  cmd?: unknown;
+  /** Bytes the entry takes on the wire and on disk; 48 when left out. */
+  bytes?: number;
 }
 
 export type Role = 'follower' | 'candidate' | 'leader';
@@ -23,6 +30,8 @@ export type Role = 'follower' | 'candidate' | 'leader';
 export interface RaftConfig {
   /** Group members, this node included; default: every raft node of the scenario. */
   group?: NodeId[];
+  /** The group's name when a run has several groups (a message-queue partition, `orders-0`); default `raft`. */
+  name?: string;
   electionMinMs: number;
   electionMaxMs: number;
   heartbeatMs: number;
