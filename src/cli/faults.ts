@@ -1,5 +1,6 @@
 import { randomFaults, type TimedFault } from '../sim/kernel/random-faults.ts';
 import { RngStreams } from '../sim/kernel/rng.ts';
+import { hostIdsOf } from '../sim/kernel/world.ts';
 import type { LinkSpec } from '../sim/kernel/types.ts';
 import { BEHAVIORS, bugsFor } from '../sim/nodes.ts';
 import { compileScenario, type LinkInput, type ScenarioInput } from '../scenarios/schema.ts';
@@ -19,11 +20,11 @@ export function withRandomFaults(input: ScenarioInput, seed: string): ScenarioIn
   const { world } = compileScenario(input, { knownKinds: Object.keys(BEHAVIORS), knownBugs: bugsFor });
   const rng = new RngStreams(seed).stream(RANDOM_FAULTS_STREAM);
   const drawn = randomFaults(
-    world.nodes.map((n) => n.id),
+    hostIdsOf(world.nodes),
     world.durationUs,
     rng,
-    // Raft replicas announce roles, so some crashes may target whichever replica leads at the time.
-    { defaultLink: world.link, restoreLinks: world.links, roles: world.nodes.some((n) => n.kind === 'raft') ? ['leader'] : [] },
+    // Raft replicas announce roles, so some crashes may target whichever replica leads at the time (its whole host).
+    { defaultLink: world.link, restoreLinks: world.links, roles: world.nodes.some((n) => n.kind === 'raft' || n.kind === 'mq-partition') ? ['leader'] : [] },
   );
   const copy = structuredClone(input);
   copy.faults = [...copy.faults, ...drawn.map(toScenarioFault)];

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { FAULT_KINDS, type Action, type Fault, type LinkSpec } from '../sim/kernel/types.ts';
 import { TRACE_KINDS } from '../sim/kernel/trace.ts';
 import { parseDuration, type Micros } from '../sim/kernel/time.ts';
-import type { WorldSpec } from '../sim/kernel/world.ts';
+import { hostIdsOf, type HostSpec, type WorldSpec } from '../sim/kernel/world.ts';
 
 /**
  * The scenario file format, validated at the edge. People write durations as "250ms" / "1.5s" / "2m" (a bare number is
@@ -21,6 +21,14 @@ const duration = z.union([z.string(), z.number()]).transform((v, ctx): Micros =>
 
 const probability = z.number().min(0).max(1);
 const nodeId = z.string().regex(/^[A-Za-z][\w.-]{0,31}$/, 'a node id is a letter then up to 31 letters, digits, "_", "." or "-"');
+const hostId = z.string().regex(/^[A-Za-z][\w.-]{0,31}$/, 'a host id is a letter then up to 31 letters, digits, "_", "." or "-"');
+
+/** A host's resources in megabytes (1,000,000 bytes) per second; absent = unlimited. */
+export const hostSchema = z.strictObject({
+  diskMBps: z.number().positive().max(1_000_000).optional(),
+  nicMBps: z.number().positive().max(1_000_000).optional(),
+});
+export type HostInput = z.infer<typeof hostSchema>;
 
 export const linkSchema = z.strictObject({
   latencyMs: z.number().min(0).max(600_000).optional(),
@@ -38,8 +46,14 @@ const eventMatch = z
   .refine((m) => Object.values(m).every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v)), 'event match fields must be plain values');
 export type EventMatch = { kind: string } & Record<string, string | number | boolean | null>;
 
-/** A node id, or a role reference resolved when the fault applies: `@leader`, `@follower`, `@candidate`. */
-const nodeRef = z.union([nodeId, z.string().regex(/^@[a-z][a-z-]{0,31}$/, 'a role reference is @ then a role, e.g. @leader')]);
+/**
+ * A node id or host id, or a role reference resolved when the fault applies: `@leader`, `@follower`, `@candidate`,
+ * or one within a replication group, `@leader/orders-0`. Whatever it names, the fault acts on the whole host.
+ */
+const nodeRef = z.union([
+  nodeId,
+  z.string().regex(/^@[a-z][a-z-]{0,31}(\/[A-Za-z0-9][\w.-]{0,63})?$/, 'a role reference is @ then a role, and optionally / and a group: @leader, @leader/orders-0'),
+]);
 
 const faultFields = {
   node: nodeRef.optional(),
@@ -77,13 +91,19 @@ export const scenarioSchema = z.strictObject({
   seed: z.string().min(1).max(200),
   duration: duration,
   topology: z.strictObject({
-    nodes: z.array(z.strictObject({ id: nodeId, kind: z.string(), config: z.record(z.string(), z.unknown()).optional() })).min(1).max(10_000),
+    /**
+     * `host` puts the node on a host (a broker machine), shared with the other nodes naming it; default: the node is
+     * its own host. A host id may not be the id of a node on another host.
+     */
+    nodes: z.array(z.strictObject({ id: nodeId, kind: z.string(), host: hostId.optional(), config: z.record(z.string(), z.unknown()).optional() })).min(1).max(10_000),
     /** Default config per node kind, merged under each node's own config. */
     config: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
     link: linkSchema.optional(),
     links: z.array(linkSchema.extend({ from: z.union([nodeId, z.literal('*')]), to: z.union([nodeId, z.literal('*')]), symmetric: z.boolean().optional() })).max(10_000).optional(),
     pauseMode: z.enum(['queue', 'drop']).optional(),
   }),
+  /** Disk and NIC bandwidth per host id (a declared host, or a node that is its own host); absent = unlimited. */
+  hosts: z.record(z.string(), hostSchema).optional(),
   workload: z.record(z.string(), z.unknown()).optional(),
   faults: z.array(scheduledFault).max(10_000),
   /**
@@ -138,14 +158,17 @@ export function linkFromInput(l: LinkInput): Partial<LinkSpec> {
   return out;
 }
 
-/** Turns a validated fault (scenario or user input) into the kernel's closed union. */
-export function toFault(f: z.infer<typeof faultSchema>, where: string, nodes: readonly string[]): Fault {
+/**
+ * Turns a validated fault (scenario or user input) into the kernel's closed union. Node references may name a node
+ * or a host (`hosts`, default: the nodes, each its own host); the world maps nodes to their hosts when it applies.
+ */
+export function toFault(f: z.infer<typeof faultSchema>, where: string, nodes: readonly string[], hosts: readonly string[] = nodes): Fault {
   const need = <T>(v: T | undefined, field: string): T => {
     if (v === undefined) throw new ScenarioError(`${where}.${field}: required for a ${f.kind} fault`);
     return v;
   };
   const known = (id: string, field: string) => {
-    if (!nodes.includes(id) && !id.startsWith('@')) throw new ScenarioError(`${where}.${field}: unknown node ${JSON.stringify(id)}`);
+    if (!nodes.includes(id) && !hosts.includes(id) && !id.startsWith('@')) throw new ScenarioError(`${where}.${field}: unknown node ${JSON.stringify(id)}`);
     return id;
   };
   switch (f.kind) {
@@ -159,7 +182,7 @@ export function toFault(f: z.infer<typeof faultSchema>, where: string, nodes: re
       const shape = need(f.shape, 'shape');
       if (f.node !== undefined) known(f.node, 'node');
       if (shape === 'groups') need(f.groups, 'groups').forEach((g, i) => g.forEach((n, j) => known(n, `groups[${i}][${j}]`)));
-      if (shape === 'bridge' && nodes.length < 3) throw new ScenarioError(`${where}.shape: a bridge needs at least three nodes`);
+      if (shape === 'bridge' && hosts.length < 3) throw new ScenarioError(`${where}.shape: a bridge needs at least three ${hosts.length < nodes.length ? 'hosts' : 'nodes'}`);
       return { kind: 'partition', shape, ...(f.node ? { node: f.node } : {}), ...(f.groups ? { groups: f.groups } : {}), ...(f.oneWay ? { oneWay: true } : {}) };
     }
     case 'heal':
@@ -195,6 +218,15 @@ export function compileScenario(
       throw new ScenarioError(`invalid scenario: topology.nodes[${i}].kind: unknown node kind ${JSON.stringify(n.kind)} (known: ${opts.knownKinds.join(', ')})`);
     }
   });
+  const hostIds = hostIdsOf(s.topology.nodes);
+  const hostOf = new Map(s.topology.nodes.map((n) => [n.id, n.host ?? n.id]));
+  s.topology.nodes.forEach((n, i) => {
+    const other = n.host === undefined ? undefined : hostOf.get(n.host);
+    if (other !== undefined && other !== n.host) {
+      throw new ScenarioError(`invalid scenario: topology.nodes[${i}].host: host id ${JSON.stringify(n.host)} is the id of a node on host ${JSON.stringify(other)}`);
+    }
+  });
+  const hosts = compileHosts(s.hosts, hostIds);
   const kinds = [...new Set(s.topology.nodes.map((n) => n.kind))];
   const bugs = [...new Set([...(s.bugs ?? []), ...(opts.bugs ?? [])])];
   const knownBugs = opts.knownBugs(kinds);
@@ -207,26 +239,41 @@ export function compileScenario(
   const faults = s.faults.map((f, i) => {
     if (f.at > s.duration) throw new ScenarioError(`invalid scenario: faults[${i}].at: after the end of the run`);
     const { at, ...rest } = f;
-    return { at, fault: toFault(rest, `invalid scenario: faults[${i}]`, ids), source: 'scenario' as const };
+    return { at, fault: toFault(rest, `invalid scenario: faults[${i}]`, ids, hostIds), source: 'scenario' as const };
   });
+  const knownRef = (id: string) => ids.includes(id) || hostIds.includes(id);
   const links = (s.topology.links ?? []).map((l, i) => {
     const { from, to, symmetric, ...spec } = l;
-    if (from !== '*' && !ids.includes(from)) throw new ScenarioError(`invalid scenario: topology.links[${i}].from: unknown node ${JSON.stringify(from)}`);
-    if (to !== '*' && !ids.includes(to)) throw new ScenarioError(`invalid scenario: topology.links[${i}].to: unknown node ${JSON.stringify(to)}`);
+    if (from !== '*' && !knownRef(from)) throw new ScenarioError(`invalid scenario: topology.links[${i}].from: unknown node ${JSON.stringify(from)}`);
+    if (to !== '*' && !knownRef(to)) throw new ScenarioError(`invalid scenario: topology.links[${i}].to: unknown node ${JSON.stringify(to)}`);
     return { from, to, set: linkFromInput(spec), symmetric: symmetric === true };
   });
   const world: WorldSpec = {
     scenario: s.id,
     seed: opts.seed ?? s.seed,
-    nodes: s.topology.nodes.map((n) => ({ id: n.id, kind: n.kind, config: { ...(s.topology.config?.[n.kind] ?? {}), ...(n.config ?? {}) } })),
+    nodes: s.topology.nodes.map((n) => ({ id: n.id, kind: n.kind, ...(n.host !== undefined ? { host: n.host } : {}), config: { ...(s.topology.config?.[n.kind] ?? {}), ...(n.config ?? {}) } })),
     link: { ...DEFAULT_LINK, ...linkFromInput(s.topology.link ?? {}) },
     links,
     faults,
     bugs,
     durationUs: s.duration,
     pauseMode: s.topology.pauseMode ?? 'queue',
+    ...(hosts !== undefined ? { hosts } : {}),
   };
   return { scenario: s, world };
+}
+
+/** The scenario's `hosts` in kernel units (bytes per second, 0 = unlimited), after checking every id is a host. */
+function compileHosts(input: Record<string, HostInput> | undefined, hostIds: readonly string[]): Record<string, HostSpec> | undefined {
+  if (input === undefined) return undefined;
+  const out: Record<string, HostSpec> = {};
+  for (const [id, h] of Object.entries(input)) {
+    if (!hostIds.includes(id)) {
+      throw new ScenarioError(`invalid scenario: hosts.${id}: unknown host ${JSON.stringify(id)} (hosts: ${hostIds.join(', ')})`);
+    }
+    out[id] = { diskBytesPerS: Math.round((h.diskMBps ?? 0) * 1_000_000), nicBytesPerS: Math.round((h.nicMBps ?? 0) * 1_000_000) };
+  }
+  return out;
 }
 
 /** Link settings in the kernel's own units, as user actions and trace files carry them. */
@@ -244,12 +291,12 @@ export const kernelLinkSchema = z.strictObject({
 export const kernelFaultSchema = z.strictObject({ kind: z.enum(FAULT_KINDS as [string, ...string[]]), ...faultFields, set: kernelLinkSchema.optional() });
 export const actionSchema = kernelFaultSchema.extend({ at: z.number().int().min(0), step: z.number().int().min(0).optional() });
 
-/** Validates a fault in kernel units against the topology's node ids. */
-export function toKernelFault(raw: unknown, where: string, nodes: readonly string[]): Fault {
+/** Validates a fault in kernel units against the topology's node ids and host ids (default: the node ids). */
+export function toKernelFault(raw: unknown, where: string, nodes: readonly string[], hosts: readonly string[] = nodes): Fault {
   const parsed = kernelFaultSchema.safeParse(raw);
   if (!parsed.success) throw new ScenarioError(`${where}.${firstIssue(parsed.error)}`);
   const { set, ...rest } = parsed.data;
-  const fault = toFault(rest.kind === 'link' ? { ...rest, set: {} } : rest, where, nodes);
+  const fault = toFault(rest.kind === 'link' ? { ...rest, set: {} } : rest, where, nodes, hosts);
   if (fault.kind === 'link') {
     if (set === undefined) throw new ScenarioError(`${where}.set: required for a link fault`);
     fault.set = set;
@@ -257,9 +304,9 @@ export function toKernelFault(raw: unknown, where: string, nodes: readonly strin
   return fault;
 }
 
-export function toAction(raw: unknown, where: string, nodes: readonly string[]): Action {
+export function toAction(raw: unknown, where: string, nodes: readonly string[], hosts: readonly string[] = nodes): Action {
   const parsed = actionSchema.safeParse(raw);
   if (!parsed.success) throw new ScenarioError(`${where}.${firstIssue(parsed.error)}`);
   const { at, step, ...f } = parsed.data;
-  return { ...toKernelFault(f, where, nodes), at, ...(step !== undefined ? { step } : {}) };
+  return { ...toKernelFault(f, where, nodes, hosts), at, ...(step !== undefined ? { step } : {}) };
 }

@@ -7,8 +7,8 @@ import { metricsSummary, type MetricValue } from './kernel/metrics.ts';
 import type { Partition } from './kernel/network.ts';
 import type { Micros } from './kernel/time.ts';
 import { eventNode, type TraceEvent, type TraceKind } from './kernel/trace.ts';
-import type { Action, Fault, Message, NodeBehavior, NodeId, NodeStatus } from './kernel/types.ts';
-import { World, type Checkpoint, type Violation, type WorldSpec } from './kernel/world.ts';
+import type { Action, Fault, HostId, Message, NodeBehavior, NodeId, NodeStatus } from './kernel/types.ts';
+import { hostIdsOf, World, type Checkpoint, type Violation, type WorldSpec } from './kernel/world.ts';
 import { BEHAVIORS, bugsFor, checkersFor } from './nodes.ts';
 import { APP_VERSION, firstDivergence, headerOf, parseTrace, TRACE_FORMAT, TRACE_VERSION, TraceError, type TraceFile, type TraceHeader } from './tracefile.ts';
 import { EXPORT_FORMAT_NAMES, exportChunks, isExportFormat, joinChunks, viewOfTrace, type ExportFormat, type TraceView } from './export/index.ts';
@@ -50,6 +50,19 @@ export interface NodeSnapshot {
   inbox: number;
 }
 
+/**
+ * A host (broker machine) and its nodes. `status` is the nodes' common status, or `mixed` when they differ. The
+ * backlogs are how long the work already queued on the host's disk and NIC takes to drain from now (0 when idle or
+ * unlimited): a growing backlog is overload.
+ */
+export interface HostSnapshot {
+  id: HostId;
+  nodes: NodeId[];
+  status: NodeStatus | 'mixed';
+  diskBacklogMs: number;
+  nicBacklogMs: number;
+}
+
 export interface CheckerStatus {
   name: string;
   description: string;
@@ -68,7 +81,10 @@ export interface Snapshot {
   playing: boolean;
   speed: number;
   nodes: NodeSnapshot[];
-  network: { partition: Partition | null; cut: [NodeId, NodeId][] };
+  /** Hosts in topology order; one per node, with the node's id, when no node names a host. */
+  hosts: HostSnapshot[];
+  /** The current partition and the directed links it cuts, both by host id. */
+  network: { partition: Partition | null; cut: [HostId, HostId][] };
   inFlight: (Message & { copy: number; doomed: boolean })[];
   inFlightTotal: number;
   eventCount: number;
@@ -230,7 +246,7 @@ export class Lab {
     const r = this.need();
     let fault: Fault;
     try {
-      fault = toKernelFault(raw, 'action', r.world.nodeIds);
+      fault = toKernelFault(raw, 'action', r.world.nodeIds, r.world.hostIds);
     } catch (e) {
       throw new LabError(e instanceof Error ? e.message : String(e));
     }
@@ -283,9 +299,13 @@ export class Lab {
           inbox: n.inbox.length,
         };
       }),
+      hosts: w.hostIds.map((id) => {
+        const backlog = w.hostBacklog(id);
+        return { id, nodes: [...w.nodesOn(id)], status: w.hostStatus(id), diskBacklogMs: backlog.diskUs / 1000, nicBacklogMs: backlog.nicUs / 1000 };
+      }),
       network: {
         partition: w.state.net.partition ? cloneShared(w.state.net.partition) : null,
-        cut: Object.keys(w.state.net.cut).map((k) => k.split('>') as [NodeId, NodeId]),
+        cut: Object.keys(w.state.net.cut).map((k) => k.split('>') as [HostId, HostId]),
       },
       inFlight: cloneShared(inFlightAll.slice(0, IN_FLIGHT_SNAPSHOT_MAX)),
       inFlightTotal: inFlightAll.length,
@@ -525,9 +545,10 @@ export class Lab {
     }
     const { scenario, world: spec } = compiled;
     const ids = spec.nodes.map((n) => n.id);
+    const hostIds = hostIdsOf(spec.nodes);
     const actions = (opts.actions ?? []).map((a, i) => {
       try {
-        return toAction(a, `actions[${i}]`, ids);
+        return toAction(a, `actions[${i}]`, ids, hostIds);
       } catch (e) {
         throw new LabError(e instanceof Error ? e.message : String(e));
       }

@@ -15,6 +15,27 @@ export interface DiskState {
 }
 
 export const DISK_PENDING_MAX = 100_000;
+/** Bytes a `put`, or each item of an `append`, counts for the disk bandwidth model when the op gives no `bytes` hint. */
+export const DISK_ITEM_BYTES_DEFAULT = 64;
+/** Largest size hint one op may carry (1 GiB): a bound, so a typo cannot stall a host's disk for hours. */
+export const DISK_OP_BYTES_MAX = 1024 * 1024 * 1024;
+
+/** The size of one write for the host's disk bandwidth model: its `bytes` hint, or the defaults above. */
+export function diskOpBytes(op: DiskOp): number {
+  if (op.bytes !== undefined) {
+    if (!(Number.isInteger(op.bytes) && op.bytes >= 0 && op.bytes <= DISK_OP_BYTES_MAX)) fail(`disk op bytes must be an integer within 0..${DISK_OP_BYTES_MAX}, got ${op.bytes}`);
+    return op.bytes;
+  }
+  switch (op.op) {
+    case 'put':
+      return DISK_ITEM_BYTES_DEFAULT;
+    case 'append':
+      return DISK_ITEM_BYTES_DEFAULT * op.items.length;
+    case 'truncate':
+    case 'delete':
+      return 0;
+  }
+}
 
 export function diskCreate(): DiskState {
   return { data: {}, pending: [], writes: 0, syncs: 0 };

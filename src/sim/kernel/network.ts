@@ -1,27 +1,32 @@
 import { assert, fail } from './assert.ts';
 import type { Rng } from './rng.ts';
 import type { Micros } from './time.ts';
-import type { LinkSpec, NodeId, PartitionShape } from './types.ts';
+import type { HostId, LinkSpec, NodeId, PartitionShape } from './types.ts';
 
 /**
- * The network: per-directed-link behaviour (latency = base + uniform jitter, loss, duplication, reordering, bandwidth)
+ * The network between hosts: per-directed-link behaviour (latency = base + uniform jitter, loss, duplication, reordering, bandwidth)
  * and at most one partition at a time (a new partition replaces the old one; heal removes it — Jepsen's nemesis model).
  *
  * Fate rule for partitions: a message is dropped when its link is cut when it is sent *or* when it would be delivered.
  * Every fate is decided at delivery time, so views can animate a doomed message until it vanishes.
  *
- * Partition semantics: two nodes can talk iff some group holds both. Groups may overlap (a bridge node belongs to both
- * halves; a majorities ring lists each node's view). A node in no group is untouched by the partition.
+ * Partition semantics: two hosts can talk iff some group holds both. Groups may overlap (a bridge host belongs to both
+ * halves; a majorities ring lists each host's view). A host in no group is untouched by the partition.
+ *
+ * Everything here is keyed by host: links, partitions, per-link FIFO order and bandwidth (one connection per host
+ * pair). When no node names a host, every node is its own host and the keys are node ids, exactly as before hosts
+ * existed. Messages between two nodes of one host never touch this model (`transmitLocal`).
  */
 export interface Partition {
   shape: PartitionShape;
-  groups: NodeId[][];
+  /** Groups of host ids. */
+  groups: HostId[][];
   oneWay: boolean;
 }
 
 export interface NetState {
   defaults: LinkSpec;
-  /** Per-link overrides keyed `from>to`. */
+  /** Per-link overrides keyed `from>to` (host ids). */
   overrides: Record<string, Partial<LinkSpec>>;
   partition: Partition | null;
   /** Directed links the current partition cuts, keyed `from>to`. */
@@ -30,8 +35,19 @@ export interface NetState {
   lastDeliverAt: Record<string, Micros>;
   /** When each link finishes transmitting what it already holds (bandwidth model). */
   busyUntil: Record<string, Micros>;
+  /**
+   * Latest delivery time per ordered pair of nodes on one host, keyed `from>to` (node ids): local messages keep FIFO
+   * order even when a disk wait holds an earlier one longer than a later one. Empty when no host holds two nodes.
+   */
+  localLastDeliverAt: Record<string, Micros>;
   nextMsgId: number;
 }
+
+/**
+ * Latency of a message between two nodes of the same host (threads of one process handing over a buffer): fixed,
+ * never lost, duplicated, reordered or cut, FIFO per sender and receiver.
+ */
+export const LOCAL_LATENCY_US: Micros = 20;
 
 /** Interned `from>to` keys: the hot path looks links up by the same few strings millions of times. */
 const LINK_KEYS = new Map<NodeId, Map<NodeId, string>>();
@@ -57,23 +73,24 @@ export function validateLinkSpec(spec: Partial<LinkSpec>, where: string): void {
 
 export function netCreate(defaults: LinkSpec): NetState {
   validateLinkSpec(defaults, 'default link');
-  return { defaults, overrides: {}, partition: null, cut: {}, lastDeliverAt: {}, busyUntil: {}, nextMsgId: 1 };
+  return { defaults, overrides: {}, partition: null, cut: {}, lastDeliverAt: {}, busyUntil: {}, localLastDeliverAt: {}, nextMsgId: 1 };
 }
 
-export function linkSpec(net: NetState, from: NodeId, to: NodeId): LinkSpec {
+export function linkSpec(net: NetState, from: HostId, to: HostId): LinkSpec {
   const o = net.overrides[linkKey(from, to)];
   return o ? { ...net.defaults, ...o } : net.defaults;
 }
 
-export function isCut(net: NetState, from: NodeId, to: NodeId): boolean {
+/** Whether the current partition cuts the link between two hosts (never a host from itself). */
+export function isCut(net: NetState, from: HostId, to: HostId): boolean {
   return net.partition !== null && net.cut[linkKey(from, to)] === true;
 }
 
-/** Sets link parameters; `'*'` on either side means every node. */
-export function netSetLink(net: NetState, nodes: readonly NodeId[], from: NodeId | '*', to: NodeId | '*', set: Partial<LinkSpec>, symmetric: boolean): void {
+/** Sets link parameters between hosts; `'*'` on either side means every host. */
+export function netSetLink(net: NetState, hosts: readonly HostId[], from: HostId | '*', to: HostId | '*', set: Partial<LinkSpec>, symmetric: boolean): void {
   validateLinkSpec(set, `link ${from}>${to}`);
-  const froms = from === '*' ? nodes : [from];
-  const tos = to === '*' ? nodes : [to];
+  const froms = from === '*' ? hosts : [from];
+  const tos = to === '*' ? hosts : [to];
   for (const a of froms) {
     for (const b of tos) {
       if (a === b) continue;
@@ -84,7 +101,10 @@ export function netSetLink(net: NetState, nodes: readonly NodeId[], from: NodeId
   }
 }
 
-/** Builds the groups of a partition shape over `nodes` (topology order). Random choices come from `rng`. */
+/**
+ * Builds the groups of a partition shape over `nodes` — the world passes host ids, in topology order. Random choices
+ * come from `rng`.
+ */
 export function partitionGroups(shape: PartitionShape, nodes: readonly NodeId[], rng: Rng, node?: NodeId, groups?: NodeId[][]): NodeId[][] {
   assert(nodes.length >= 2, 'a partition needs at least two nodes');
   switch (shape) {
@@ -123,7 +143,8 @@ export function partitionGroups(shape: PartitionShape, nodes: readonly NodeId[],
   }
 }
 
-export function netPartition(net: NetState, nodes: readonly NodeId[], shape: PartitionShape, groups: NodeId[][], oneWay: boolean): void {
+/** Cuts every link between hosts that share no group (`nodes` and `groups` hold host ids). */
+export function netPartition(net: NetState, nodes: readonly HostId[], shape: PartitionShape, groups: HostId[][], oneWay: boolean): void {
   const member = new Map<NodeId, Set<number>>();
   groups.forEach((g, i) => g.forEach((n) => {
     if (!member.has(n)) member.set(n, new Set());
@@ -157,8 +178,11 @@ export interface Transmission {
   dupDeliverAt: Micros | null;
 }
 
-/** Decides when (and whether) one message crosses its link. Draws only from the `net` stream. */
-export function transmit(net: NetState, from: NodeId, to: NodeId, size: number, now: Micros, rng: Rng): Transmission {
+/**
+ * Decides when (and whether) one message crosses the link between two hosts. `now` is when it leaves the sending
+ * host (after any disk and NIC wait). Draws only from the `net` stream.
+ */
+export function transmit(net: NetState, from: HostId, to: HostId, size: number, now: Micros, rng: Rng): Transmission {
   const key = linkKey(from, to);
   const o = net.overrides[key];
   const spec = o ? { ...net.defaults, ...o } : net.defaults;
@@ -179,6 +203,18 @@ export function transmit(net: NetState, from: NodeId, to: NodeId, size: number, 
   const lost = spec.loss > 0 && rng.chance(spec.loss);
   const dupDeliverAt = spec.dup > 0 && rng.chance(spec.dup) ? base + (spec.jitterUs > 0 ? rng.int(0, spec.jitterUs) : 0) : null;
   return { deliverAt, lost, dupDeliverAt };
+}
+
+/**
+ * When a message between two nodes of one host arrives: `LOCAL_LATENCY_US` after it is ready to leave, and never
+ * before an earlier message of the same sender to the same receiver. Draws nothing.
+ */
+export function transmitLocal(net: NetState, from: NodeId, to: NodeId, ready: Micros): Micros {
+  assert(from !== to, 'a local message goes to another node');
+  const key = linkKey(from, to);
+  const deliverAt = Math.max(ready + LOCAL_LATENCY_US, net.localLastDeliverAt[key] ?? 0);
+  net.localLastDeliverAt[key] = deliverAt;
+  return deliverAt;
 }
 
 function shuffle<T>(items: readonly T[], rng: Rng): T[] {

@@ -1,7 +1,7 @@
 import { assert, fail } from './assert.ts';
 import type { Rng } from './rng.ts';
 import type { Micros } from './time.ts';
-import type { Fault, LinkSpec, NodeId, PartitionShape } from './types.ts';
+import type { Fault, HostId, LinkSpec, NodeId, PartitionShape } from './types.ts';
 
 /**
  * A random fault schedule in the style of TigerBeetle's VOPR: ONE rng stream draws everything — how busy this seed is,
@@ -17,9 +17,16 @@ import type { Fault, LinkSpec, NodeId, PartitionShape } from './types.ts';
  * - Heal phase, at healAt: the partition heals, link settings go back to the defaults, paused nodes resume and crashed
  *   nodes restart. After it the system must converge (liveness), with no fault left standing.
  *
- * The schedule tracks node and network state while it draws, so every fault applies when it fires: a restart only
- * targets a node that is crashed at that time, a resume a paused one, a pause or crash an up one, and at most
- * `downMax` nodes are down (crashed or paused) at once — a minority by default, so a quorum can always form. Faults
+ * Targets are hosts: the unit of failure and of network placement (`World.hostIds`, or `hostIdsOf(spec.nodes)`). A
+ * crash, restart, pause or resume of a host acts on every node on it; partitions and link faults are drawn over host
+ * ids. When no node names a host, host ids are node ids and the schedule is the one drawn before hosts existed: the
+ * draws depend only on how many targets there are and their order, never on what they are called. (Passing node ids
+ * of a topology with shared hosts still works — the world maps each to its host — but the schedule's bookkeeping of
+ * who is down is then per node, so some of its faults turn into no-ops.)
+ *
+ * The schedule tracks host and network state while it draws, so every fault applies when it fires: a restart only
+ * targets a host that is crashed at that time, a resume a paused one, a pause or crash an up one, and at most
+ * `downMax` hosts are down (crashed or paused) at once — a minority by default, so a quorum can always form. Faults
  * written by the scenario itself are not known here; where they clash the world records them as no-ops.
  *
  * Times are integer microseconds, sorted; equal times keep the order in which they were drawn.
@@ -33,11 +40,11 @@ export interface TimedFault {
 export interface RandomFaultOptions {
   /** The run's default link. Without it no link faults are drawn, because nothing could restore them. */
   defaultLink?: LinkSpec;
-  /** Per-link settings of the topology, re-applied after the default link is restored in the heal phase. */
+  /** Per-link settings of the topology (naming nodes or hosts), re-applied after the default link is restored in the heal phase. */
   restoreLinks?: readonly { from: NodeId | '*'; to: NodeId | '*'; set: Partial<LinkSpec>; symmetric: boolean }[];
   /** Fraction of the run that is the fault phase, in (0, 1]. Default 0.6. */
   faultFraction?: number;
-  /** Most nodes down (crashed or paused) at once. Default: a minority, max(1, floor((n - 1) / 2)). */
+  /** Most hosts down (crashed or paused) at once. Default: a minority, max(1, floor((n - 1) / 2)) of n hosts. */
   downMax?: number;
   /** Most faults drawn in the fault phase. Default 1000. */
   faultsMax?: number;
@@ -59,8 +66,9 @@ type Kind = 'crash' | 'pause' | 'partition' | 'link' | 'heal' | 'crash-role';
 
 interface Drawing {
   rng: Rng;
-  nodes: readonly NodeId[];
-  status: Map<NodeId, 'up' | 'crashed' | 'paused'>;
+  /** The targets: host ids, in topology order. */
+  nodes: readonly HostId[];
+  status: Map<HostId, 'up' | 'crashed' | 'paused'>;
   downMax: number;
   /** Bumped by every partition and heal, so a scheduled heal of an older partition does not cut a newer one short. */
   partitionGen: number;
@@ -68,7 +76,7 @@ interface Drawing {
   linksChanged: boolean;
   defaultLink: LinkSpec | undefined;
   roles: readonly string[];
-  /** Nodes crashed through a role reference: who they are is only known when the fault applies. */
+  /** Hosts crashed through a role reference: which they are is only known when the fault applies. */
   roleDown: number;
   roleCrashes: number;
   out: TimedFault[];
@@ -76,18 +84,19 @@ interface Drawing {
   pending: { at: Micros; fire: (at: Micros) => void }[];
 }
 
-export function randomFaults(nodeIds: readonly NodeId[], durationUs: Micros, rng: Rng, opts: RandomFaultOptions = {}): TimedFault[] {
+/** Draws a random fault schedule over `hostIds` (the world's host ids, in topology order; see above). */
+export function randomFaults(hostIds: readonly HostId[], durationUs: Micros, rng: Rng, opts: RandomFaultOptions = {}): TimedFault[] {
   const fraction = opts.faultFraction ?? FAULT_FRACTION_DEFAULT;
   const faultsMax = opts.faultsMax ?? RANDOM_FAULTS_MAX;
-  assert(nodeIds.length >= 1 && new Set(nodeIds).size === nodeIds.length, 'randomFaults needs distinct node ids');
+  assert(hostIds.length >= 1 && new Set(hostIds).size === hostIds.length, 'randomFaults needs distinct host ids');
   if (!(Number.isInteger(durationUs) && durationUs > 0)) fail(`randomFaults: duration must be a positive integer, got ${durationUs}`);
   if (!(fraction > 0 && fraction <= 1)) fail(`randomFaults: faultFraction must be within (0, 1], got ${fraction}`);
   assert(Number.isInteger(faultsMax) && faultsMax >= 0, 'randomFaults: faultsMax must be a non-negative integer');
   const d: Drawing = {
     rng,
-    nodes: nodeIds,
-    status: new Map(nodeIds.map((n) => [n, 'up'])),
-    downMax: opts.downMax ?? Math.max(1, Math.floor((nodeIds.length - 1) / 2)),
+    nodes: hostIds,
+    status: new Map(hostIds.map((n) => [n, 'up'])),
+    downMax: opts.downMax ?? Math.max(1, Math.floor((hostIds.length - 1) / 2)),
     partitionGen: 0,
     partitioned: false,
     linksChanged: false,
@@ -163,7 +172,7 @@ function drawOne(d: Drawing, t: Micros, kind: Kind): void {
   }
 }
 
-/** Crashes whichever node holds `role` when the fault fires (a no-op if none does), and restarts it soon after. */
+/** Crashes the host of whichever node holds `role` when the fault fires (a no-op if none does), and restarts it soon after. */
 function crashRole(d: Drawing, at: Micros, role: string): void {
   const loseUnsynced = d.rng.chance(0.5);
   emit(d, at, { kind: 'crash', node: `@${role}`, ...(loseUnsynced ? { loseUnsynced: true } : {}) });
@@ -195,7 +204,7 @@ function firePending(d: Drawing, t: Micros): void {
   }
 }
 
-function crash(d: Drawing, at: Micros, node: NodeId, loseUnsynced: boolean): void {
+function crash(d: Drawing, at: Micros, node: HostId, loseUnsynced: boolean): void {
   if (!(d.status.get(node) === 'up')) fail(`crash: ${node} must be up`);
   emit(d, at, loseUnsynced ? { kind: 'crash', node, loseUnsynced: true } : { kind: 'crash', node });
   d.status.set(node, 'crashed');
@@ -216,7 +225,7 @@ function crash(d: Drawing, at: Micros, node: NodeId, loseUnsynced: boolean): voi
   }
 }
 
-function pause(d: Drawing, at: Micros, node: NodeId): void {
+function pause(d: Drawing, at: Micros, node: HostId): void {
   if (!(d.status.get(node) === 'up')) fail(`pause: ${node} must be up`);
   emit(d, at, { kind: 'pause', node });
   d.status.set(node, 'paused');
@@ -248,7 +257,7 @@ function heal(d: Drawing, at: Micros): void {
   d.partitionGen++;
 }
 
-/** One link fault on one directed link (sometimes both ways), one node's outgoing links, or every link. */
+/** One link fault on one directed link between hosts (sometimes both ways), one host's outgoing links, or every link. */
 function link(d: Drawing, at: Micros): void {
   const defaults = d.defaultLink;
   assert(defaults !== undefined && d.nodes.length >= 2, 'link faults need a default link and two nodes');
@@ -281,7 +290,7 @@ function drawLinkSet(rng: Rng, defaults: LinkSpec): Partial<LinkSpec> {
   }
 }
 
-/** The heal phase: everything back to normal at `at`, in a fixed order (network first, then nodes by topology). */
+/** The heal phase: everything back to normal at `at`, in a fixed order (network first, then hosts by topology). */
 function healAll(d: Drawing, at: Micros, restoreLinks: NonNullable<RandomFaultOptions['restoreLinks']>): void {
   emit(d, at, { kind: 'heal' });
   d.partitioned = false;
@@ -296,13 +305,13 @@ function healAll(d: Drawing, at: Micros, restoreLinks: NonNullable<RandomFaultOp
     if (s === 'crashed') emit(d, at, { kind: 'restart', node });
     d.status.set(node, 'up');
   }
-  // Nodes crashed by role are known only by the world: restart whatever is still crashed, once per such crash.
+  // Hosts crashed by role are known only by the world: restart whatever is still crashed, once per such crash.
   for (let i = 0; i < Math.min(d.roleCrashes, d.nodes.length); i++) emit(d, at, { kind: 'restart', node: '@crashed' });
   d.roleDown = 0;
   d.pending = [];
 }
 
-function upNodes(d: Drawing): NodeId[] {
+function upNodes(d: Drawing): HostId[] {
   return d.nodes.filter((n) => d.status.get(n) === 'up');
 }
 

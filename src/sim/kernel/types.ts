@@ -3,6 +3,13 @@ import type { Rng } from './rng.ts';
 
 export type NodeId = string;
 
+/**
+ * A host: the machine (a broker process) nodes run on. Several nodes may share one host (one Raft replica per
+ * partition inside one broker); a node that names no host is its own host, with the node's id as the host id. Crashes,
+ * pauses, network placement and disk / NIC bandwidth belong to the host.
+ */
+export type HostId = string;
+
 /** `up` runs; `crashed` has lost its memory and keeps its disk; `paused` keeps memory and holds or drops its input. */
 export type NodeStatus = 'up' | 'crashed' | 'paused';
 
@@ -24,6 +31,8 @@ export type PartitionShape = 'isolate' | 'halves' | 'ring' | 'bridge' | 'groups'
  * union is the vocabulary of the fault panel, the scenario files and the CLI's `--faults random`.
  */
 export type Fault =
+  // `node` may name a node (or a role reference resolving to one) or a host; either way the fault applies to every
+  // node on that host. The same holds for a partition's `node` and `groups` and a link fault's `from` / `to`.
   | { kind: 'crash'; node: NodeId; loseUnsynced?: boolean }
   | { kind: 'restart'; node: NodeId }
   | { kind: 'pause'; node: NodeId }
@@ -63,11 +72,15 @@ export interface Message {
   deliverAt: Micros;
 }
 
+/**
+ * One disk write. `bytes` is an optional size hint for the host's disk bandwidth model (see `diskOpBytes`): without it
+ * a `put` counts 64 bytes, an `append` 64 bytes per item, and `truncate` / `delete` nothing.
+ */
 export type DiskOp =
-  | { op: 'put'; key: string; value: unknown }
-  | { op: 'append'; key: string; items: unknown[] }
-  | { op: 'truncate'; key: string; length: number }
-  | { op: 'delete'; key: string };
+  | { op: 'put'; key: string; value: unknown; bytes?: number }
+  | { op: 'append'; key: string; items: unknown[]; bytes?: number }
+  | { op: 'truncate'; key: string; length: number; bytes?: number }
+  | { op: 'delete'; key: string; bytes?: number };
 
 /** What a node reads back from its disk when it boots: only synced data, plus unsynced data the crash did not lose. */
 export type DiskView = Readonly<Record<string, unknown>>;
@@ -90,6 +103,10 @@ export interface NodeContext {
   rng(name: string): Rng;
   /** Sends `body` by reference: neither side may change it afterwards (the trace holds the same object). */
   send(to: NodeId, kind: string, body: unknown, size?: number): void;
+  /**
+   * Writes to this node's disk. On a host with a disk bandwidth the write's bytes (`diskOpBytes`) queue on the host's
+   * disk, and when `sync` is set every message sent in the same step leaves only once that disk work is done.
+   */
   persist(op: DiskOp, sync: boolean): void;
   setTimer(name: string, after: Micros): void;
   cancelTimer(name: string): void;
@@ -118,6 +135,8 @@ export interface NodeBehavior<S = unknown, C = unknown> {
    * Without it the snapshot carries the whole memory.
    */
   view?(memory: S): unknown;
+  /** The replication group the node belongs to (a Raft group's name), so faults can say `@leader/<group>`. */
+  group?(memory: S): string | null;
   /** A few headline fields for labels and lanes (role, term, positions…), cheap enough for every frame. */
   headline?(memory: S): Record<string, string | number | boolean | null>;
 }

@@ -1,14 +1,14 @@
 import { assert, assertNever, fail } from './assert.ts';
 import type { Checker, CheckView, Finding } from './checker.ts';
 import { cloneShared } from './clone.ts';
-import { diskCrash, diskCreate, diskView, diskWrite, type DiskState } from './disk.ts';
+import { diskCrash, diskCreate, diskOpBytes, diskView, diskWrite, type DiskState } from './disk.ts';
 import { heapCreate, heapPeek, heapPop, heapPush, type HeapState } from './heap.ts';
 import { metricCount, metricObserve, metricsCreate, type MetricsState } from './metrics.ts';
-import { isCut, netCreate, netHeal, netPartition, netSetLink, partitionGroups, transmit, type NetState } from './network.ts';
+import { isCut, netCreate, netHeal, netPartition, netSetLink, partitionGroups, transmit, transmitLocal, type NetState } from './network.ts';
 import { RngStreams, type Rng } from './rng.ts';
 import type { Micros } from './time.ts';
 import { TRACE_KINDS, TraceRecorder, type DropReason, type FaultSource, type TraceBody, type TraceEvent, type TraceKind, type TraceState } from './trace.ts';
-import type { Action, DiskOp, Fault, LinkSpec, Message, NodeBehavior, NodeContext, NodeId, NodeInput, NodeStatus } from './types.ts';
+import type { Action, DiskOp, Fault, HostId, LinkSpec, Message, NodeBehavior, NodeContext, NodeId, NodeInput, NodeStatus } from './types.ts';
 
 /** Limits on everything (TigerBeetle style); their relations are asserted when a world is built. */
 export const LIMITS = {
@@ -19,12 +19,55 @@ export const LIMITS = {
   messageBytesMax: 16 * 1024 * 1024,
   violationsMax: 1_000,
   stepsPerCallMax: 100_000_000,
+  /** Highest disk or NIC rate a host may declare (1 TB/s): a bound, not a realistic figure. */
+  hostBytesPerSMax: 1e12,
 } as const;
 
 export interface NodeSpec {
   id: NodeId;
   kind: string;
   config: unknown;
+  /**
+   * The host (broker machine) the node runs on; default: the node's own id. Nodes of one host crash, restart, pause
+   * and resume together, sit on the same side of every partition, talk to each other locally, and share the host's
+   * disk and NIC. A host id may equal a node id only when that node lives on that host.
+   */
+  host?: HostId;
+}
+
+/** A host's resources: bytes per second its disk writes and its NIC sends; 0 = unlimited. */
+export interface HostSpec {
+  diskBytesPerS: number;
+  nicBytesPerS: number;
+}
+
+/**
+ * Where each host's disk and NIC stand: the time each finishes the work already queued on it (at or before now when
+ * idle). Part of the world state, so checkpoints carry it and a seek re-creates the same queueing. A crash leaves both
+ * as they are: the device finishes what it was handed, and a write is applied to the simulated disk when it is made.
+ */
+export interface HostLoad {
+  diskBusyUntil: Micros;
+  nicBusyUntil: Micros;
+}
+
+/** The host ids of a topology, unique, in topology order of first appearance (a node without `host` is its own). */
+export function hostIdsOf(nodes: readonly Pick<NodeSpec, 'id' | 'host'>[]): HostId[] {
+  return [...new Set(nodes.map((n) => n.host ?? n.id))];
+}
+
+/**
+ * Why a topology's hosts are inconsistent, or null: a host id that is the id of a node living on another host would
+ * make every fault or link naming it ambiguous.
+ */
+export function hostClash(nodes: readonly Pick<NodeSpec, 'id' | 'host'>[]): string | null {
+  const hostOf = new Map(nodes.map((n) => [n.id, n.host ?? n.id]));
+  for (const n of nodes) {
+    const h = n.host ?? n.id;
+    const other = hostOf.get(h);
+    if (other !== undefined && other !== h) return `host id ${h} is the id of a node on host ${other}`;
+  }
+  return null;
 }
 
 /** A fully validated, normalised world description (the scenario schema produces it). Times are microseconds. */
@@ -39,6 +82,8 @@ export interface WorldSpec {
   durationUs: Micros;
   /** What a paused node does with messages: hold them until resumed, or drop them. Its timers are always held. */
   pauseMode: 'queue' | 'drop';
+  /** Disk and NIC rates per host id; a host left out (or the whole field) has unlimited disk and NIC. */
+  hosts?: Record<HostId, HostSpec>;
 }
 
 type Scheduled =
@@ -93,6 +138,8 @@ export interface WorldState {
   ended: boolean;
   /** The role each live node last announced (`node.state` key `role`) and the event seq, to resolve `@leader`. */
   roles: Record<NodeId, { role: string; seq: number }>;
+  /** Disk and NIC queues per host id (every host has an entry; it only moves on hosts with a rate). */
+  hostLoad: Record<HostId, HostLoad>;
 }
 
 export interface Checkpoint {
@@ -114,6 +161,17 @@ export class World {
   readonly rng: RngStreams;
   readonly trace: TraceRecorder;
   readonly nodeIds: readonly NodeId[];
+  /** Host ids, unique, in topology order of first appearance; equal to `nodeIds` when no node names a host. */
+  readonly hostIds: readonly HostId[];
+  /** The host of each node (hot path: every send and delivery looks it up). */
+  private readonly hostByNode = new Map<NodeId, HostId>();
+  /** The nodes of each host, in topology order. */
+  private readonly nodesByHost = new Map<HostId, NodeId[]>();
+  /** Disk and NIC rates of hosts that have one (bytes per second, > 0). */
+  private readonly diskRate = new Map<HostId, number>();
+  private readonly nicRate = new Map<HostId, number>();
+  /** True when some host holds more than one node: only then can a fault's ids collapse onto one host. */
+  private readonly sharedHosts: boolean;
   private actions: Action[];
   private readonly view: CheckView;
   private lastKind: TraceKind | null = null;
@@ -133,6 +191,9 @@ export class World {
     this.nodeIds = spec.nodes.map((n) => n.id);
     assert(new Set(this.nodeIds).size === this.nodeIds.length, 'node ids must be unique');
     for (const n of spec.nodes) assert(opts.behaviors[n.kind], `no behaviour for node kind ${n.kind}`);
+    this.hostIds = hostIdsOf(spec.nodes);
+    this.sharedHosts = this.hostIds.length < this.nodeIds.length;
+    this.indexHosts(spec);
     this.actions = sortActions(actions);
     for (const kind of TRACE_KINDS) {
       const list = opts.checkers.filter((c) => !c.kinds || c.kinds.includes(kind));
@@ -168,9 +229,11 @@ export class World {
       nextAction: 0,
       ended: false,
       roles: {},
+      hostLoad: {},
     };
+    for (const h of this.hostIds) this.state.hostLoad[h] = { diskBusyUntil: 0, nicBusyUntil: 0 };
     for (const c of opts.checkers) this.state.checks[c.name] = c.init();
-    for (const l of spec.links) netSetLink(this.state.net, this.nodeIds, l.from, l.to, l.set, l.symmetric);
+    for (const l of spec.links) netSetLink(this.state.net, this.hostIds, this.hostRef(l.from), this.hostRef(l.to), l.set, l.symmetric);
     for (const f of spec.faults) {
       if (!(f.at <= spec.durationUs)) fail(`fault at ${f.at}us is after the end of the run`);
       heapPush(this.state.heap, { t: f.at, type: 'fault', fault: f.fault, source: f.source }, LIMITS.heapItemsMax);
@@ -199,6 +262,35 @@ export class World {
     const n = this.state.nodes[id];
     if (!(n)) fail(`unknown node ${id}`);
     return n;
+  }
+
+  /** The host a node runs on. */
+  hostOf(node: NodeId): HostId {
+    const h = this.hostByNode.get(node);
+    if (h === undefined) fail(`unknown node ${node}`);
+    return h;
+  }
+
+  /** The nodes of a host, in topology order. */
+  nodesOn(host: HostId): readonly NodeId[] {
+    const list = this.nodesByHost.get(host);
+    if (list === undefined) fail(`unknown host ${host}`);
+    return list;
+  }
+
+  /** A host's status: its nodes' common status, or `mixed` when they differ (faults apply to whole hosts, so rare). */
+  hostStatus(host: HostId): NodeStatus | 'mixed' {
+    const nodes = this.nodesOn(host);
+    const first = this.node(nodes[0]).status;
+    for (let i = 1; i < nodes.length; i++) if (this.node(nodes[i]).status !== first) return 'mixed';
+    return first;
+  }
+
+  /** How long the work already queued on a host's disk and NIC takes to drain from now, in microseconds. */
+  hostBacklog(host: HostId): { diskUs: Micros; nicUs: Micros } {
+    const load = this.state.hostLoad[host];
+    if (load === undefined) fail(`unknown host ${host}`);
+    return { diskUs: Math.max(0, load.diskBusyUntil - this.state.t), nicUs: Math.max(0, load.nicBusyUntil - this.state.t) };
   }
 
   /** Node metrics plus what observer checkers measured (their lists become sample sets, their numbers counters). */
@@ -290,28 +382,34 @@ export class World {
     return this.actions;
   }
 
-  /** Whether `fault` can apply now; returns the reason it cannot, or null. */
+  /**
+   * Whether `fault` can apply now; returns the reason it cannot, or null. Faults are judged per host (the fault's
+   * node, once resolved, names a host): a crash needs a node of the host still running or paused, a restart a crashed
+   * one, a pause a running one, a resume a paused one.
+   */
   cannotApply(given: Fault): string | null {
     const fault = this.resolve(given);
     if (fault === null) return `no node has that role right now (${describeRefs(given)})`;
-    const known = (id: NodeId) => this.nodeIds.includes(id);
+    const known = (id: HostId) => this.nodesByHost.has(id);
+    const any = (host: HostId, status: NodeStatus) => this.nodesOn(host).some((id) => this.node(id).status === status);
+    const unit = this.sharedHosts ? 'hosts' : 'nodes';
     switch (fault.kind) {
       case 'crash':
         if (!known(fault.node)) return `unknown node ${fault.node}`;
-        return this.node(fault.node).status === 'crashed' ? `${fault.node} is already crashed` : null;
+        return this.nodesOn(fault.node).every((id) => this.node(id).status === 'crashed') ? `${fault.node} is already crashed` : null;
       case 'restart':
         if (!known(fault.node)) return `unknown node ${fault.node}`;
-        return this.node(fault.node).status !== 'crashed' ? `${fault.node} is not crashed` : null;
+        return !any(fault.node, 'crashed') ? `${fault.node} is not crashed` : null;
       case 'pause':
         if (!known(fault.node)) return `unknown node ${fault.node}`;
-        return this.node(fault.node).status !== 'up' ? `${fault.node} is not running` : null;
+        return !any(fault.node, 'up') ? `${fault.node} is not running` : null;
       case 'resume':
         if (!known(fault.node)) return `unknown node ${fault.node}`;
-        return this.node(fault.node).status !== 'paused' ? `${fault.node} is not paused` : null;
+        return !any(fault.node, 'paused') ? `${fault.node} is not paused` : null;
       case 'partition': {
-        if (this.nodeIds.length < 2) return 'a partition needs at least two nodes';
+        if (this.hostIds.length < 2) return `a partition needs at least two ${unit}`;
         if (fault.node !== undefined && !known(fault.node)) return `unknown node ${fault.node}`;
-        if (fault.shape === 'bridge' && this.nodeIds.length < 3) return 'a bridge needs at least three nodes';
+        if (fault.shape === 'bridge' && this.hostIds.length < 3) return `a bridge needs at least three ${unit}`;
         if (fault.shape === 'groups') {
           if (!fault.groups || fault.groups.length < 2) return 'a groups partition needs at least two groups';
           const bad = fault.groups.flat().find((n) => !known(n));
@@ -335,7 +433,8 @@ export class World {
     const out: (Message & { copy: number; doomed: boolean })[] = [];
     for (const it of this.state.heap.items) {
       if (it.type !== 'deliver') continue;
-      out.push({ ...it.msg, deliverAt: it.t, copy: it.copy, doomed: it.lost || it.cutAtSend || isCut(this.state.net, it.msg.from, it.msg.to) });
+      const doomed = it.lost || it.cutAtSend || isCut(this.state.net, this.hostOf(it.msg.from), this.hostOf(it.msg.to));
+      out.push({ ...it.msg, deliverAt: it.t, copy: it.copy, doomed });
     }
     out.sort((a, b) => a.sentAt - b.sentAt || a.id - b.id || a.copy - b.copy);
     return out.slice(0, limit);
@@ -410,7 +509,7 @@ export class World {
     const n = this.node(msg.to);
     let drop: DropReason | null = null;
     if (item.lost) drop = 'loss';
-    else if (item.cutAtSend || isCut(this.state.net, msg.from, msg.to)) drop = 'partition';
+    else if (item.cutAtSend || isCut(this.state.net, this.hostByNode.get(msg.from)!, this.hostByNode.get(msg.to)!)) drop = 'partition';
     else if (n.status === 'crashed') drop = 'node-down';
     else if (n.status === 'paused' && this.spec.pauseMode === 'drop') drop = 'paused';
     else if (n.status === 'paused' && n.inbox.length >= LIMITS.inboxMax) drop = 'inbox-full';
@@ -426,92 +525,128 @@ export class World {
   }
 
   /**
-   * Resolves role references (`@leader`, `@follower`, any `@<role>`, and `@crashed`) in a fault to node ids, or null
-   * when no node has the role. `@crashed` is the first crashed node in topology order. In partition groups, `@rest`
-   * stands for every node no group names, so "the leader and one follower against the rest" is data. `@leader` is the live node that most recently announced itself leader; any other role is the first live
-   * node in topology order that holds it. Resolution happens when the fault applies, so a scenario can say "crash the
-   * leader" without knowing which node the seed made leader.
+   * Resolves a fault to the hosts it acts on, or null when a role reference names no node. Role references
+   * (`@leader`, `@follower`, any `@<role>`, and `@crashed`) resolve to a node first: `@crashed` is the first crashed
+   * node in topology order, `@leader` the live node that most recently announced itself leader, any other role the
+   * first live node in topology order that holds it. Then every node id — the fault's `node`, partition group entries,
+   * a link fault's `from` / `to` — becomes its host's id; host ids stay as they are, and unknown ids too (for
+   * `cannotApply` to name). In partition groups, `@rest` stands for every host no group names, so "the leader and one
+   * follower against the rest" is data. Resolution happens when the fault applies, so a scenario can say "crash the
+   * leader" without knowing which node the seed made leader. When no node names a host, host ids are node ids and
+   * only role references change.
    */
   resolve(fault: Fault): Fault | null {
     const one = (ref: NodeId): NodeId | null => {
       if (!ref.startsWith('@')) return ref;
-      const role = ref.slice(1);
-      if (role === 'crashed') return this.nodeIds.find((id) => this.node(id).status === 'crashed') ?? null;
+      const slash = ref.indexOf('/');
+      const role = slash < 0 ? ref.slice(1) : ref.slice(1, slash);
+      const group = slash < 0 ? null : ref.slice(slash + 1);
+      const inGroup = (id: NodeId) => group === null || this.behavior(this.node(id)).group?.(this.node(id).memory) === group;
+      if (role === 'crashed') return this.nodeIds.find((id) => this.node(id).status === 'crashed' && (group === null || this.crashedIn(id, group))) ?? null;
       let best: NodeId | null = null;
       let bestSeq = -1;
       for (const id of this.nodeIds) {
         const r = this.state.roles[id];
-        if (!r || r.role !== role || this.node(id).status === 'crashed') continue;
+        if (!r || r.role !== role || this.node(id).status === 'crashed' || !inGroup(id)) continue;
         if (role !== 'leader') return id;
         if (r.seq > bestSeq) [best, bestSeq] = [id, r.seq];
       }
       return best;
     };
+    const host = (ref: NodeId): HostId | null => {
+      const id = one(ref);
+      return id === null ? null : this.hostRef(id);
+    };
     if ('node' in fault && fault.node !== undefined) {
-      const node = one(fault.node);
+      const node = host(fault.node);
       if (node === null) return null;
       if (node !== fault.node) fault = { ...fault, node };
     }
     if (fault.kind === 'partition' && fault.groups) {
-      const named = fault.groups.map((g) => g.filter((r) => r !== '@rest').map(one));
+      // Two nodes of one host named in one group are one entry; without shared hosts the list is kept as written.
+      const named = fault.groups.map((g) => {
+        const hosts = g.filter((r) => r !== '@rest').map(host);
+        return this.sharedHosts ? [...new Set(hosts)] : hosts;
+      });
       if (named.some((g) => g.includes(null))) return null;
       const listed = new Set(named.flat());
-      const rest = this.nodeIds.filter((id) => !listed.has(id));
-      const groups = fault.groups.map((g, i) => (g.includes('@rest') ? [...(named[i] as NodeId[]), ...rest] : (named[i] as NodeId[])));
+      const rest = this.hostIds.filter((id) => !listed.has(id));
+      const groups = fault.groups.map((g, i) => (g.includes('@rest') ? [...(named[i] as HostId[]), ...rest] : (named[i] as HostId[])));
       fault = { ...fault, groups };
     }
+    if (fault.kind === 'link' && this.sharedHosts) {
+      const from = fault.from === '*' ? '*' : this.hostRef(fault.from);
+      const to = fault.to === '*' ? '*' : this.hostRef(fault.to);
+      if (from !== fault.from || to !== fault.to) fault = { ...fault, from, to };
+    }
     return fault;
+  }
+
+  /** A crashed node has no memory to ask; its group is read from its spec's config (`name`), as Raft configs give it. */
+  private crashedIn(id: NodeId, group: string): boolean {
+    const cfg = this.spec.nodes.find((n) => n.id === id)?.config as { name?: unknown } | undefined;
+    return cfg?.name === group;
+  }
+
+  /** The host a fault or link names: a node id becomes its host's id; a host id, `'*'` or an unknown id stays. */
+  private hostRef(ref: NodeId | '*'): HostId {
+    if (ref === '*' || this.nodesByHost.has(ref)) return ref;
+    return this.hostByNode.get(ref) ?? ref;
+  }
+
+  /** Builds the host indexes and rates from the spec, checking hosts the way the scenario schema does. */
+  private indexHosts(spec: WorldSpec): void {
+    const clash = hostClash(spec.nodes);
+    if (clash !== null) fail(clash);
+    for (const n of spec.nodes) {
+      if (n.host !== undefined && !(typeof n.host === 'string' && n.host.length > 0)) fail(`node ${n.id}: host must be a non-empty string`);
+      const h = n.host ?? n.id;
+      this.hostByNode.set(n.id, h);
+      const list = this.nodesByHost.get(h);
+      if (list) list.push(n.id);
+      else this.nodesByHost.set(h, [n.id]);
+    }
+    for (const [h, r] of Object.entries(spec.hosts ?? {})) {
+      if (!this.nodesByHost.has(h)) fail(`resources for unknown host ${h}`);
+      for (const [name, v] of [['diskBytesPerS', r.diskBytesPerS], ['nicBytesPerS', r.nicBytesPerS]] as const) {
+        if (!(Number.isInteger(v) && v >= 0 && v <= LIMITS.hostBytesPerSMax)) fail(`host ${h}: ${name} must be an integer within 0..${LIMITS.hostBytesPerSMax}, got ${v}`);
+      }
+      if (r.diskBytesPerS > 0) this.diskRate.set(h, r.diskBytesPerS);
+      if (r.nicBytesPerS > 0) this.nicRate.set(h, r.nicBytesPerS);
+    }
+    assert(this.nodesByHost.size === this.hostIds.length, 'every host has nodes');
   }
 
   private applyFault(given: Fault | Action, source: FaultSource): void {
     this.emit({ kind: 'fault', source, fault: given });
     if (this.cannotApply(given) !== null) return; // recorded, but it changes nothing (e.g. restarting a running node)
     const fault = this.resolve(given)!;
+    // Node faults act on every node of the host, in topology order, skipping those the fault does not fit (with
+    // faults applied per host, a host's nodes share one status, so none are skipped in practice).
     switch (fault.kind) {
-      case 'crash': {
-        const n = this.node(fault.node);
-        const lost = diskCrash(n.disk, fault.loseUnsynced === true);
-        n.status = 'crashed';
-        n.memory = null;
-        n.incarnation++;
-        n.timers = {};
-        n.inbox = [];
-        this.emit({ kind: 'node.crash', node: n.id, lostWrites: lost });
+      case 'crash':
+        for (const id of this.nodesOn(fault.node)) if (this.node(id).status !== 'crashed') this.crash(this.node(id), fault.loseUnsynced === true);
         return;
-      }
       case 'restart':
-        this.node(fault.node).status = 'up';
-        return this.boot(fault.node);
-      case 'pause':
-        this.node(fault.node).status = 'paused';
-        this.emit({ kind: 'node.pause', node: fault.node });
-        return;
-      case 'resume': {
-        const n = this.node(fault.node);
-        n.status = 'up';
-        const held = n.inbox;
-        n.inbox = [];
-        this.emit({ kind: 'node.resume', node: n.id, queued: held.length });
-        for (const held1 of held) {
-          if (n.status !== 'up') break;
-          const { timerSeq, ...input } = held1;
-          if (input.type === 'timer') {
-            const rec = n.timers[input.name];
-            if (rec?.seq !== timerSeq) continue; // cancelled or re-set by an earlier input of the backlog
-            if (rec.at > this.state.t) {
-              this.armTimer(n, input.name, rec.at); // postponed by an earlier input of the backlog
-              continue;
-            }
-            delete n.timers[input.name];
-            this.emit({ kind: 'timer.fire', node: n.id, name: input.name });
-          }
-          this.runNode(n, input as NodeInput);
+        for (const id of this.nodesOn(fault.node)) {
+          if (this.node(id).status !== 'crashed') continue;
+          this.node(id).status = 'up';
+          this.boot(id);
         }
         return;
-      }
+      case 'pause':
+        for (const id of this.nodesOn(fault.node)) {
+          if (this.node(id).status !== 'up') continue;
+          this.node(id).status = 'paused';
+          this.emit({ kind: 'node.pause', node: id });
+        }
+        return;
+      case 'resume':
+        for (const id of this.nodesOn(fault.node)) if (this.node(id).status === 'paused') this.resume(this.node(id));
+        return;
       case 'partition': {
-        const groups = partitionGroups(fault.shape, this.nodeIds, this.rng.stream('faults'), fault.node, fault.groups);
-        netPartition(this.state.net, this.nodeIds, fault.shape, groups, fault.oneWay === true);
+        const groups = partitionGroups(fault.shape, this.hostIds, this.rng.stream('faults'), fault.node, fault.groups);
+        netPartition(this.state.net, this.hostIds, fault.shape, groups, fault.oneWay === true);
         this.emit({ kind: 'net.partition', shape: fault.shape, groups, oneWay: fault.oneWay === true });
         return;
       }
@@ -520,11 +655,45 @@ export class World {
         this.emit({ kind: 'net.heal' });
         return;
       case 'link':
-        netSetLink(this.state.net, this.nodeIds, fault.from, fault.to, fault.set, fault.symmetric === true);
+        netSetLink(this.state.net, this.hostIds, fault.from, fault.to, fault.set, fault.symmetric === true);
         this.emit({ kind: 'net.link', from: fault.from, to: fault.to, set: fault.set });
         return;
       default:
         assertNever(fault, 'fault');
+    }
+  }
+
+  /** A crash loses memory, timers and held input, and keeps the disk (less its unsynced writes on a power cut). */
+  private crash(n: NodeRecord, loseUnsynced: boolean): void {
+    const lost = diskCrash(n.disk, loseUnsynced);
+    n.status = 'crashed';
+    n.memory = null;
+    n.incarnation++;
+    n.timers = {};
+    n.inbox = [];
+    this.emit({ kind: 'node.crash', node: n.id, lostWrites: lost });
+  }
+
+  /** Resumes a paused node and works through the input it held, in order. */
+  private resume(n: NodeRecord): void {
+    n.status = 'up';
+    const held = n.inbox;
+    n.inbox = [];
+    this.emit({ kind: 'node.resume', node: n.id, queued: held.length });
+    for (const held1 of held) {
+      if (n.status !== 'up') break;
+      const { timerSeq, ...input } = held1;
+      if (input.type === 'timer') {
+        const rec = n.timers[input.name];
+        if (rec?.seq !== timerSeq) continue; // cancelled or re-set by an earlier input of the backlog
+        if (rec.at > this.state.t) {
+          this.armTimer(n, input.name, rec.at); // postponed by an earlier input of the backlog
+          continue;
+        }
+        delete n.timers[input.name];
+        this.emit({ kind: 'timer.fire', node: n.id, name: input.name });
+      }
+      this.runNode(n, input as NodeInput);
     }
   }
 
@@ -557,7 +726,12 @@ export class World {
 
   /** @internal Used by EffectBuffer to carry out one node's effects. */
   _perform(n: NodeRecord, fx: EffectBuffer): void {
-    for (let i = 0; i < fx.writes.length; i++) diskWrite(n.disk, fx.writes[i].op, fx.writes[i].sync);
+    let readyAt = this.state.t;
+    if (fx.writes.length > 0) {
+      for (let i = 0; i < fx.writes.length; i++) diskWrite(n.disk, fx.writes[i].op, fx.writes[i].sync);
+      const host = this.hostByNode.get(n.id)!;
+      if (this.diskRate.has(host)) readyAt = this.occupyDisk(host, fx.writes);
+    }
     for (let i = 0; i < fx.events.length; i++) this.emit(fx.events[i]);
     for (let i = 0; i < fx.timers.length; i++) {
       const [name, after] = fx.timers[i];
@@ -573,7 +747,7 @@ export class World {
     }
     for (let i = 0; i < fx.sends.length; i++) {
       const m = fx.sends[i];
-      this.send(n.id, m.to, m.kind, m.body, m.size);
+      this.send(n.id, m.to, m.kind, m.body, m.size, readyAt);
     }
     for (const [name, v] of fx.counts) metricCount(this.state.metrics, name, v);
     for (const [name, v] of fx.samples) metricObserve(this.state.metrics, name, v);
@@ -584,16 +758,68 @@ export class World {
     n.timers[name] = { seq, itemAt: at, at };
   }
 
-  private send(from: NodeId, to: NodeId, kind: string, body: unknown, size: number): void {
-    if (!(this.nodeIds.includes(to))) fail(`${from} sent ${kind} to unknown node ${to}`);
+  /**
+   * Queues one step's disk writes on the host's disk, which works through bytes serially at its rate: the step's
+   * work starts when the disk is free (or now) and takes its bytes / rate. Returns when the step's synced writes are
+   * done — the earliest its messages may leave (etcd's Ready contract: persist, then send) — or now when nothing was
+   * synced: unsynced writes cost disk time but hold no message. A sync also waits for whatever was queued before it.
+   */
+  private occupyDisk(host: HostId, writes: readonly { op: DiskOp; sync: boolean }[]): Micros {
+    const rate = this.diskRate.get(host)!;
+    const load = this.state.hostLoad[host];
+    const now = this.state.t;
+    let bytes = 0;
+    let syncedBytes = -1; // bytes up to and including the last synced write; -1 when none was synced
+    for (const w of writes) {
+      bytes += diskOpBytes(w.op);
+      if (w.sync) syncedBytes = bytes;
+    }
+    const start = Math.max(now, load.diskBusyUntil);
+    if (start > now) metricObserve(this.state.metrics, 'diskWaitMs', (start - now) / 1000);
+    load.diskBusyUntil = start + Math.ceil((bytes * 1_000_000) / rate);
+    assert(load.diskBusyUntil >= now, 'the disk is never busy until the past');
+    return syncedBytes < 0 ? now : start + Math.ceil((syncedBytes * 1_000_000) / rate);
+  }
+
+  /**
+   * When a message ready at `readyAt` has left its host: the host's NIC sends one message at a time at its rate, so
+   * it leaves at max(ready, NIC free) + size / rate. Without a NIC rate it leaves when ready.
+   */
+  private leaveNic(host: HostId, size: number, readyAt: Micros): Micros {
+    const rate = this.nicRate.get(host);
+    if (rate === undefined) return readyAt;
+    const load = this.state.hostLoad[host];
+    const start = Math.max(readyAt, load.nicBusyUntil);
+    if (start > readyAt) metricObserve(this.state.metrics, 'nicWaitMs', (start - readyAt) / 1000);
+    load.nicBusyUntil = start + Math.ceil((size * 1_000_000) / rate);
+    return load.nicBusyUntil;
+  }
+
+  /**
+   * Sends one message, ready to leave at `readyAt` (now, or when the step's synced disk work is done). Between two
+   * nodes of one host it is a local hand-over (`transmitLocal`); otherwise it queues on the sending host's NIC and
+   * crosses the link between the two hosts. `sentAt` is always now: the step that sent it.
+   */
+  private send(from: NodeId, to: NodeId, kind: string, body: unknown, size: number, readyAt: Micros): void {
+    const toHost = this.hostByNode.get(to);
+    if (!(toHost !== undefined)) fail(`${from} sent ${kind} to unknown node ${to}`);
     if (!(to !== from)) fail(`${from} sent ${kind} to itself`);
     if (!(Number.isInteger(size) && size > 0 && size <= LIMITS.messageBytesMax)) fail(`message size must be 1..${LIMITS.messageBytesMax} bytes, got ${size}`);
     const net = this.state.net;
     const now = this.state.t;
+    assert(readyAt >= now, 'a message is never ready before it is sent');
     const id = net.nextMsgId++;
-    const tx = transmit(net, from, to, size, now, this.rng.stream('net'));
+    const fromHost = this.hostByNode.get(from)!;
+    if (fromHost === toHost) {
+      const deliverAt = transmitLocal(net, from, to, readyAt);
+      const local: Message = { id, from, to, kind, body, size, sentAt: now, deliverAt };
+      this.emit({ kind: 'msg.send', id, from, to, msg: kind, body, size, deliverAt });
+      heapPush(this.state.heap, { t: deliverAt, type: 'deliver', msg: local, copy: 0, lost: false, cutAtSend: false }, LIMITS.heapItemsMax);
+      return;
+    }
+    const tx = transmit(net, fromHost, toHost, size, this.leaveNic(fromHost, size, readyAt), this.rng.stream('net'));
     const msg: Message = { id, from, to, kind, body, size, sentAt: now, deliverAt: tx.deliverAt };
-    const cutAtSend = isCut(net, from, to);
+    const cutAtSend = isCut(net, fromHost, toHost);
     this.emit({ kind: 'msg.send', id, from, to, msg: kind, body, size, deliverAt: tx.deliverAt });
     heapPush(this.state.heap, { t: tx.deliverAt, type: 'deliver', msg, copy: 0, lost: tx.lost, cutAtSend }, LIMITS.heapItemsMax);
     if (tx.dupDeliverAt !== null) {
@@ -605,7 +831,8 @@ export class World {
 
 /**
  * Collects what one node asks for while it handles one input; `apply` hands it to the world in the order
- * disk → events → timers → messages. The context given to the node only records. One buffer per node is made once
+ * disk → events → timers → messages. On a host with a disk rate the step's messages leave only when its synced
+ * writes are done (`occupyDisk`). The context given to the node only records. One buffer per node is made once
  * and reset before each step, so the hot path allocates no closures.
  */
 class EffectBuffer {

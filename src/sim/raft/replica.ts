@@ -106,6 +106,7 @@ export const raftReplica: NodeBehavior<RaftMemory, Partial<RaftConfig>> = {
   kind: 'raft',
   bugs: RAFT_BUGS,
   boot,
+  group: (m) => m.cfg.name ?? null,
   view(m) {
     const kvKeys = Object.keys(m.kv).length;
     const { machine: _machine, sm: _sm, ...rest } = replicaView(m);
@@ -145,6 +146,7 @@ export function raftReplicaOf(
       return boot(raft, disk, ctx, machine, machineConfig ?? {});
     },
     view: (m) => ({ ...replicaView(m), ...view(m) }),
+    group: (m) => m.cfg.name ?? null,
     headline: (m) => ({ role: m.role, term: m.term, leader: m.leader, last: lastIndex(m.log), commit: m.commitIndex, applied: m.lastApplied, ...headline(m) }),
     step(m, input, ctx) {
       if (input.type === 'timer') tick(m, input.name, ctx);
