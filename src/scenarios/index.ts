@@ -1,3 +1,6 @@
+import { mqAcksLeader, mqAcksQuorum } from './mq-acks.ts';
+import { mqBaseline } from './mq-baseline.ts';
+import { mqChaos } from './mq-chaos.ts';
 import { pingPong } from './ping-pong.ts';
 import { raftChaos } from './raft-chaos.ts';
 import { raftColdStart } from './raft-cold-start.ts';
@@ -25,6 +28,10 @@ export const SCENARIOS: readonly ScenarioInput[] = [
   raftFigure8,
   raftFigure8Bug,
   raftChaos,
+  mqBaseline,
+  mqAcksLeader,
+  mqAcksQuorum,
+  mqChaos,
 ];
 
 export function findScenario(id: string): ScenarioInput | undefined {

@@ -1,4 +1,10 @@
 import { KERNEL_CHECKERS } from './check/kernel.ts';
+import { MQ_CHECKERS } from './mq/checkers.ts';
+import { mqConsumer } from './mq/consumer.ts';
+import { mqCoordinator } from './mq/coordinator.ts';
+import { mqPartition } from './mq/partition.ts';
+import { mqProducer } from './mq/producer.ts';
+import { mqSink } from './mq/sink.ts';
 import type { Checker } from './kernel/checker.ts';
 import type { NodeBehavior } from './kernel/types.ts';
 import { epochsIncrease, pinger } from './ping/pinger.ts';
@@ -14,11 +20,17 @@ export const BEHAVIORS: Readonly<Record<string, NodeBehavior<any, any>>> = {
   pinger,
   raft: raftReplica,
   'raft-client': raftClient,
+  'mq-partition': mqPartition,
+  'mq-coordinator': mqCoordinator,
+  'mq-producer': mqProducer,
+  'mq-consumer': mqConsumer,
+  'mq-sink': mqSink,
 };
 
 const KIND_CHECKERS: Readonly<Record<string, readonly Checker[]>> = {
   pinger: [epochsIncrease as Checker],
   raft: RAFT_CHECKERS,
+  'mq-partition': [...RAFT_CHECKERS, ...MQ_CHECKERS],
 };
 
 export function checkersFor(kinds: Iterable<string>): Checker[] {

@@ -21,7 +21,8 @@ const FORBIDDEN: [RegExp, string][] = [
   [/\brequestAnimationFrame\b/, 'requestAnimationFrame'],
   [/\bcrypto\b/, 'crypto'],
   [/\bdocument\b/, 'document'],
-  [/\bwindow\b/, 'window'],
+  // The global `window`, not a field of that name (`sub.window`, `{ window: 10 }` — windowed aggregation uses the word).
+  [/(?<![.\w$])window\b(?!\s*:)/, 'window'],
   [/\bprocess\.(hrtime|env)\b/, 'process.hrtime/env'],
   [/from\s+['"](svelte|comlink|node:[^'"]+)['"]/, 'svelte, comlink or node: imports'],
   [/from\s+['"][^'"]*\/views\//, 'imports from src/views'],
@@ -59,6 +60,9 @@ describe('src/sim determinism guard', () => {
     expect(scan('const t = performance.now();')).toEqual(['performance.now']);
     expect(scan('setTimeout(f, 1)')).toEqual(['setTimeout']);
     expect(scan('document.body')).toEqual(['document']);
+    expect(scan('const w = window.location;')).toEqual(['window']);
+    expect(scan('if (typeof window !== "undefined") f();')).toEqual(['window']);
+    expect(scan('const n = sub.window + q.window; const o = { window: 10 };')).toEqual([]);
     expect(scan("import x from 'comlink';")).toEqual(['svelte, comlink or node: imports']);
     expect(scan('// Math.random is banned\n/* Date.now too */ const a = 1;')).toEqual([]);
   });

@@ -1,0 +1,72 @@
+import { MQ_LIVENESS, MQ_METRICS, mqTopology } from './mq-common.ts';
+import type { ScenarioInput } from './schema.ts';
+
+/**
+ * Kafka's acks, side by side: the same leader crash with acks=leader (acks=1) and acks=quorum (acks=all). The leader of
+ * orders-0 is cut off from its followers first, so what it appends cannot replicate; then it loses power.
+ */
+function acksScenario(acks: 'leader' | 'quorum'): ScenarioInput {
+  const leader = acks === 'leader';
+  return {
+    id: `mq-acks-${acks}`,
+    title: leader ? 'MQ: acks=leader loses acknowledged writes on failover' : 'MQ: acks=quorum survives the same failover',
+    summary: leader
+      ? 'One producer writes 400 messages a second with acks=leader (Kafka acks=1): the leader answers as soon as the batch ' +
+        'is in its own WAL. At 1 s the leader of orders-0 is partitioned from its followers; it keeps appending and ' +
+        'acknowledging writes that no follower has. At 1.2 s it crashes. The followers elect a new leader without those ' +
+        'entries; when the old one returns it truncates them. The producer was told they were safe: the ledger counts them lost.'
+      : 'The same run with acks=quorum (Kafka acks=all): the leader answers only once a quorum of replicas holds the batch ' +
+        '(the commit). Cut off from its followers at 1 s, the old leader cannot commit, so it acknowledges nothing; the ' +
+        'producer times out and retries against the new leader. Nothing acknowledged is lost.',
+    tags: ['mq', 'raft', 'faults', 'semantics'],
+    difficulty: 'core',
+    minutes: 8,
+    goals: leader
+      ? ['See a write acknowledged from one replica’s WAL and lost when that replica fails.', 'Find the truncation on the old leader after it restarts.']
+      : ['See acknowledgement wait for the commit (the quorum).', 'See the producer retry with backoff against the new leader, and the ledger lose nothing.'],
+    seed: 'acks',
+    duration: '5s',
+    topology: mqTopology({
+      brokers: 3,
+      partitions: 1,
+      replicas: 3,
+      producers: [{ ratePerS: 400, stopAtMs: 3000, acks, idempotent: true, requestTimeoutMs: 300 }],
+      consumers: [{}],
+      // Slow elections (≥ 300 ms) so the crash at 1.2 s still finds the old leader in charge.
+      raft: { electionMinMs: 300, electionMaxMs: 600 },
+    }),
+    faults: [
+      { at: '1s', kind: 'partition', shape: 'groups', groups: [['@leader/orders-0', 'prod1', 'ctl'], ['@rest']] },
+      { at: '1.2s', kind: 'crash', node: '@leader/orders-0' },
+      { at: '1.6s', kind: 'heal' },
+      { at: '2.2s', kind: 'restart', node: '@crashed' },
+    ],
+    narration: [
+      { at: '0.9s', text: `Steady state: each batch is appended to orders-0’s leader WAL and replicated. With acks=${acks} the leader answers the producer ${leader ? 'straight after its own append' : 'after the commit: a quorum holds it'}.` },
+      { onEvent: { kind: 'net.partition' }, text: 'The leader is cut off from both followers (it can still hear the producer and the control plane).' },
+      leader
+        ? { onEvent: { kind: 'node.note', name: 'acked' }, after: '1.05s', text: 'The isolated leader still acknowledges: the batch is only in its own WAL. This is acks=1’s promise.' }
+        : { onEvent: { kind: 'node.note', name: 'retry' }, after: '1s', text: 'No quorum, no commit, no acknowledgement: the producer times out and backs off (exponentially, with jitter).' },
+      { onEvent: { kind: 'node.crash' }, text: 'The old leader loses power.' },
+      { onEvent: { kind: 'node.state', key: 'role', value: 'leader' }, after: '1s', text: 'The followers elect a new leader. Its log has only what was replicated before the cut.' },
+      { onEvent: { kind: 'node.note', name: 'truncate' }, text: 'The old leader restarted and follows; its unreplicated tail conflicts with the new leader’s log and is truncated.' },
+    ],
+    expect: leader
+      ? [
+          { check: 'no-violations', text: 'No safety property fails: acks=leader promised nothing beyond one WAL.' },
+          { check: 'metric', metric: 'lost', min: 1, text: 'Acknowledged writes are lost (the ledger counts them).' },
+          { check: 'count', match: { kind: 'node.note', name: 'truncate' }, min: 1, text: 'The old leader truncates its unreplicated tail.' },
+        ]
+      : [
+          { check: 'no-violations', text: 'No quorum-acknowledged write is lost, nothing committed is skipped.' },
+          { check: 'metric', metric: 'lost', max: 0, text: 'Nothing acknowledged is lost.' },
+          { check: 'metric', metric: 'pending', max: 0, text: 'The queue drains by the end.' },
+          { check: 'count', match: { kind: 'node.note', name: 'retry' }, min: 1, text: 'The producer retries what the old leader could not commit.' },
+        ],
+    metrics: [...MQ_METRICS],
+    liveness: MQ_LIVENESS,
+  };
+}
+
+export const mqAcksLeader = acksScenario('leader');
+export const mqAcksQuorum = acksScenario('quorum');

@@ -1,0 +1,189 @@
+import { fail } from '../kernel/assert.ts';
+import { ms } from '../kernel/time.ts';
+import type { DiskView, Message, NodeBehavior, NodeContext, NodeId } from '../kernel/types.ts';
+import { COORDINATOR_DEFAULTS, type CoordinatorConfig, type MqRpc } from './types.ts';
+
+/**
+ * The control plane of the lecture: it knows every broker and, by asking every replica every `pollMs` (100 ms), which
+ * one leads each partition and in which term. Producers get a lease from it — the leaders for the next `leaseMs`
+ * (500 ms) and a producer id that makes their message ids unique — and come back when it runs out or a broker says
+ * "not leader". It also runs consumer groups: members join and heartbeat; when one joins, leaves or goes silent for
+ * `sessionMs`, the group's generation moves on and partitions are dealt out again (a rebalance).
+ */
+interface PartitionView {
+  topic: string;
+  replicas: NodeId[];
+  leader: NodeId | null;
+  term: number;
+  /** When the leader last said so. */
+  seenAt: number;
+  ready: number;
+  inflight: number;
+  lagMs: number;
+}
+
+interface Group {
+  topic: string;
+  generation: number;
+  members: Record<NodeId, number>;
+  assignment: Record<NodeId, string[]>;
+}
+
+export interface CoordinatorState {
+  cfg: CoordinatorConfig;
+  partitions: Record<string, PartitionView>;
+  groups: Record<string, Group>;
+  /** The producer id last handed to each producer node (the counter is persisted, so ids never repeat). */
+  producerIds: Record<NodeId, string>;
+  nextProducerId: number;
+  leaderChanges: number;
+}
+
+type Ctx = NodeContext;
+
+export const mqCoordinator: NodeBehavior<CoordinatorState, Partial<CoordinatorConfig>> = {
+  kind: 'mq-coordinator',
+  boot(config, disk: DiskView, ctx) {
+    const cfg = { ...COORDINATOR_DEFAULTS, ...config } as CoordinatorConfig;
+    if (!(cfg.partitions && Object.keys(cfg.partitions).length > 0)) fail('mq coordinator: no partitions');
+    const partitions: Record<string, PartitionView> = {};
+    for (const [name, p] of Object.entries(cfg.partitions)) {
+      partitions[name] = { topic: p.topic, replicas: [...p.replicas], leader: null, term: 0, seenAt: -Infinity, ready: 0, inflight: 0, lagMs: 0 };
+    }
+    const next = (disk.producerIds as number | undefined) ?? 1;
+    ctx.setTimer('poll', 0);
+    return { cfg, partitions, groups: {}, producerIds: {}, nextProducerId: next, leaderChanges: 0 };
+  },
+  view: (s) => ({
+    partitions: s.partitions,
+    groups: Object.fromEntries(Object.entries(s.groups).map(([g, x]) => [g, { topic: x.topic, generation: x.generation, members: Object.keys(x.members), assignment: x.assignment }])),
+    producerIds: s.producerIds,
+    leaderChanges: s.leaderChanges,
+  }),
+  headline: (s) => ({ role: 'coordinator', leaders: Object.values(s.partitions).filter((p) => p.leader !== null).length, groups: Object.keys(s.groups).length }),
+  step(s, input, ctx) {
+    if (input.type === 'timer') {
+      if (input.name !== 'poll') fail(`mq coordinator has no timer ${input.name}`);
+      return poll(s, ctx);
+    }
+    receive(s, input.msg, ctx);
+  },
+};
+
+function poll(s: CoordinatorState, ctx: Ctx): void {
+  const asked = new Set<NodeId>();
+  for (const p of Object.values(s.partitions)) {
+    for (const r of p.replicas) {
+      if (asked.has(r)) continue;
+      asked.add(r);
+      ctx.send(r, 'status?', { kind: 'status?' } satisfies MqRpc, 16);
+    }
+    // A leader that stopped answering for three polls is no longer known.
+    if (p.leader !== null && ctx.now - p.seenAt > 3 * ms(s.cfg.pollMs)) setLeader(s, ctx, p, null, p.term);
+  }
+  for (const [name, g] of Object.entries(s.groups)) {
+    const dead = Object.entries(g.members).filter(([, seen]) => ctx.now - seen > ms(s.cfg.sessionMs)).map(([c]) => c);
+    if (dead.length === 0) continue;
+    for (const c of dead) delete g.members[c];
+    ctx.note('member-expired', { group: name, consumers: dead });
+    rebalance(s, ctx, name, g, `${dead.join(', ')} went silent`);
+  }
+  ctx.setTimer('poll', ms(s.cfg.pollMs));
+}
+
+function setLeader(s: CoordinatorState, ctx: Ctx, p: PartitionView, leader: NodeId | null, term: number): void {
+  const name = Object.keys(s.partitions).find((k) => s.partitions[k] === p)!;
+  if (leader !== p.leader) {
+    if (leader !== null) s.leaderChanges++;
+    ctx.state(`leader:${name}`, leader);
+  }
+  p.leader = leader;
+  p.term = term;
+}
+
+function receive(s: CoordinatorState, msg: Message, ctx: Ctx): void {
+  const body = msg.body as MqRpc;
+  switch (body.kind) {
+    case 'status': {
+      const p = s.partitions[body.partition];
+      if (!p) return;
+      if (body.role === 'leader' && body.term >= p.term) {
+        setLeader(s, ctx, p, msg.from, body.term);
+        p.seenAt = ctx.now;
+        p.ready = body.ready;
+        p.inflight = body.inflight;
+        p.lagMs = body.lagMs;
+      } else if (body.term > p.term && p.leader !== null) {
+        setLeader(s, ctx, p, body.leader, body.term); // a newer term: the old leader is gone, the new one may be known
+      }
+      return;
+    }
+    case 'lease?': {
+      // A producer without an id (new, or restarted and so with its sequence back at 0) gets a fresh one, so message
+      // ids never repeat; one that has an id keeps it.
+      let id = body.producerId ?? undefined;
+      if (id === undefined) {
+        id = `P${s.nextProducerId++}`;
+        s.producerIds[body.producer] = id;
+        ctx.persist({ op: 'put', key: 'producerIds', value: s.nextProducerId }, true);
+        ctx.note('producer-id', { producer: body.producer, id });
+      }
+      const leaders: Record<string, NodeId | null> = {};
+      const load: Record<string, number> = {};
+      for (const [name, p] of Object.entries(s.partitions)) {
+        if (p.topic !== body.topic) continue;
+        leaders[name] = p.leader;
+        load[name] = p.ready + p.inflight;
+      }
+      const until = ctx.now + ms(s.cfg.leaseMs);
+      ctx.send(msg.from, 'lease', { kind: 'lease', producerId: id, nonce: body.nonce, topic: body.topic, leaders, load, until } satisfies MqRpc, 32 + 24 * Object.keys(leaders).length);
+      return;
+    }
+    case 'join': {
+      const g = (s.groups[body.group] ??= { topic: body.topic, generation: 0, members: {}, assignment: {} });
+      const isNew = g.members[body.consumer] === undefined;
+      g.members[body.consumer] = ctx.now;
+      if (isNew) rebalance(s, ctx, body.group, g, `${body.consumer} joined`);
+      else sendAssignment(s, ctx, body.group, g, body.consumer);
+      return;
+    }
+    case 'leave': {
+      const g = s.groups[body.group];
+      if (!g || g.members[body.consumer] === undefined) return;
+      delete g.members[body.consumer];
+      rebalance(s, ctx, body.group, g, `${body.consumer} left`);
+      return;
+    }
+    case 'heartbeat': {
+      const g = s.groups[body.group];
+      if (!g || g.members[body.consumer] === undefined) {
+        // Unknown member (expired, or the coordinator restarted): it must join again.
+        ctx.send(msg.from, 'assignment', { kind: 'assignment', group: body.group, generation: -1, partitions: {} } satisfies MqRpc, 24);
+        return;
+      }
+      g.members[body.consumer] = ctx.now;
+      sendAssignment(s, ctx, body.group, g, body.consumer);
+      return;
+    }
+    default:
+      fail(`mq coordinator got ${body.kind} from ${msg.from}`);
+  }
+}
+
+/** Deals the topic's partitions round-robin over the members in name order, and tells every member. */
+function rebalance(s: CoordinatorState, ctx: Ctx, name: string, g: Group, why: string): void {
+  g.generation++;
+  const members = Object.keys(g.members).sort();
+  const parts = Object.keys(s.partitions).filter((p) => s.partitions[p].topic === g.topic);
+  g.assignment = {};
+  for (const c of members) g.assignment[c] = [];
+  if (members.length > 0) parts.forEach((p, i) => g.assignment[members[i % members.length]].push(p));
+  ctx.note('rebalance', { group: name, generation: g.generation, why, assignment: g.assignment });
+  for (const c of members) sendAssignment(s, ctx, name, g, c);
+}
+
+function sendAssignment(s: CoordinatorState, ctx: Ctx, name: string, g: Group, consumer: NodeId): void {
+  const partitions: Record<string, NodeId | null> = {};
+  for (const p of g.assignment[consumer] ?? []) partitions[p] = s.partitions[p].leader;
+  ctx.send(consumer, 'assignment', { kind: 'assignment', group: name, generation: g.generation, partitions } satisfies MqRpc, 24 + 24 * Object.keys(partitions).length);
+}
