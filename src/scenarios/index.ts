@@ -1,6 +1,8 @@
 import { mqAcksLeader, mqAcksQuorum } from './mq-acks.ts';
 import { mqBaseline } from './mq-baseline.ts';
 import { mqChaos } from './mq-chaos.ts';
+import { mqPoison, mqTtl } from './mq-dlq-ttl.ts';
+import { mqAtLeastOnce, mqAtMostOnce, mqExactlyOnce } from './mq-semantics.ts';
 import { pingPong } from './ping-pong.ts';
 import { raftChaos } from './raft-chaos.ts';
 import { raftColdStart } from './raft-cold-start.ts';
@@ -31,6 +33,11 @@ export const SCENARIOS: readonly ScenarioInput[] = [
   mqBaseline,
   mqAcksLeader,
   mqAcksQuorum,
+  mqAtMostOnce,
+  mqAtLeastOnce,
+  mqExactlyOnce,
+  mqPoison,
+  mqTtl,
   mqChaos,
 ];
 

@@ -31,7 +31,7 @@ export const mqChaos: ScenarioInput = {
   ],
   narration: [
     { onEvent: { kind: 'node.crash' }, text: 'A broker lost power, and with it every replica it hosts: the partitions it led elect new leaders.' },
-    { onEvent: { kind: 'node.note', name: 'not-leader' }, text: 'A producer wrote to a replica that no longer leads; it asks again and retries with backoff.' },
+    { onEvent: { kind: 'node.state', key: 'role', value: 'leader' }, after: '2s', text: 'The partition elected a new leader; producers learn it from a “not leader” reply or their next lease, and retry with backoff.' },
     { onEvent: { kind: 'node.boot', recovered: true }, text: 'The broker restarts from its disk; its replicas rejoin their groups as followers and catch up.' },
   ],
   expect: [

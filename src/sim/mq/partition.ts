@@ -377,7 +377,8 @@ function take(m: RaftMemory, ctx: Ctx, consumer: NodeId, max: number, laneFilter
     }
     st.deliveries++;
     inflightAdd(s.inflight, { id: item.id, deadline, consumer, deliveries: st.deliveries });
-    out.push({ m: st.m, partition: s.cfg.partition, offset: st.offset, deliveries: st.deliveries });
+    // Frozen: the same object travels on to the sink, and the trace hash memoises frozen objects.
+    out.push(Object.freeze({ m: st.m, partition: s.cfg.partition, offset: st.offset, deliveries: st.deliveries }));
   }
   if (expired.length > 0) expire(m, ctx, expired);
   if (out.length > 0) armTick(m, ctx);
