@@ -2,6 +2,7 @@ import { mqAcksLeader, mqAcksQuorum } from './mq-acks.ts';
 import { mqBaseline } from './mq-baseline.ts';
 import { mqChaos } from './mq-chaos.ts';
 import { mqPoison, mqTtl } from './mq-dlq-ttl.ts';
+import { mqHotKey, mqPriority, mqPullSpike, mqPushSpike, mqRebalance } from './mq-flow.ts';
 import { mqAtLeastOnce, mqAtMostOnce, mqExactlyOnce } from './mq-semantics.ts';
 import { pingPong } from './ping-pong.ts';
 import { raftChaos } from './raft-chaos.ts';
@@ -38,6 +39,11 @@ export const SCENARIOS: readonly ScenarioInput[] = [
   mqExactlyOnce,
   mqPoison,
   mqTtl,
+  mqPriority,
+  mqPushSpike,
+  mqPullSpike,
+  mqRebalance,
+  mqHotKey,
   mqChaos,
 ];
 
