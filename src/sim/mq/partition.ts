@@ -210,7 +210,7 @@ function receive(m: RaftMemory, msg: Message, ctx: Ctx): boolean {
       s.fetches = s.fetches.filter((f) => f.consumer !== body.consumer);
       s.fetches.push({ consumer: body.consumer, max: body.max, laneFilter: body.laneFilter, keyPrefix: body.keyPrefix, until: ctx.now + ms(s.cfg.fetchWaitMs) });
       serve(m, ctx);
-      armTick(m, ctx);
+      ticking(m, ctx);
       return true;
     case 'subscribe': {
       if (m.role !== 'leader') return notLeader(m, msg.from, ctx), true;
@@ -222,7 +222,7 @@ function receive(m: RaftMemory, msg: Message, ctx: Ctx): boolean {
         ctx.note('subscribed', { partition: s.cfg.partition, consumer: body.consumer, window: body.window });
       }
       serve(m, ctx);
-      armTick(m, ctx);
+      ticking(m, ctx);
       return true;
     }
     case 'ack':
@@ -353,7 +353,7 @@ function serve(m: RaftMemory, ctx: Ctx): void {
     if (got.length === 0) continue;
     sub.out += got.length;
     deliver(m, ctx, sub.consumer, got);
-    if (sub.window === 0 && readySize(s.ready) > 0) armTick(m, ctx); // unbounded push keeps pushing next tick
+    if (sub.window === 0 && readySize(s.ready) > 0) ticking(m, ctx); // unbounded push keeps pushing next tick
   }
 }
 
@@ -381,7 +381,7 @@ function take(m: RaftMemory, ctx: Ctx, consumer: NodeId, max: number, laneFilter
     out.push(Object.freeze({ m: st.m, partition: s.cfg.partition, offset: st.offset, deliveries: st.deliveries }));
   }
   if (expired.length > 0) expire(m, ctx, expired);
-  if (out.length > 0) armTick(m, ctx);
+  if (out.length > 0) ticking(m, ctx);
   return out;
 }
 
@@ -449,10 +449,6 @@ function tick(m: RaftMemory, name: string, ctx: Ctx): boolean {
 }
 
 /** Keeps the housekeeping tick armed while the leader has anything to watch. */
-function armTick(m: RaftMemory, ctx: Ctx): void {
-  ticking(m, ctx);
-}
-
 function ticking(m: RaftMemory, ctx: Ctx): void {
   const s = sm(m);
   const busy = inflightSize(s.inflight) > 0 || s.fetches.length > 0 || s.subscribers.length > 0 || (s.cfg.ttlMs > 0 && readySize(s.ready) > 0);
