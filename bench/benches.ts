@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { pingPong } from '../src/scenarios/ping-pong.ts';
 import { raftColdStart } from '../src/scenarios/raft-cold-start.ts';
+import { mqTopology } from '../src/scenarios/mq-common.ts';
 import { raftTopology } from '../src/scenarios/raft-common.ts';
 import type { ScenarioInput } from '../src/scenarios/schema.ts';
 import { RngStreams } from '../src/sim/kernel/rng.ts';
@@ -56,6 +57,31 @@ function raftGroup(minutes: number): ScenarioInput {
   s.topology = raftTopology(5);
   s.expect = [];
   return s;
+}
+
+/**
+ * Issue 4’s figure: 3 brokers, 4 partitions × 3 replicas, 10,000 messages/s produced (4 producers × 2,500, lingering
+ * 50 ms per batch, Kafka’s linger.ms) and consumed (4 pull consumers, acks after the sink) for `minutes` virtual minutes.
+ */
+function mqLoad(minutes: number): ScenarioInput {
+  return {
+    id: `mq-10k-${Math.round(minutes * 60)}s`, title: 'mq load', summary: '', tags: [], difficulty: 'deep', minutes: 1, goals: [], seed: 'mq-bench', duration: `${minutes}m`,
+    topology: mqTopology({
+      brokers: 3,
+      partitions: 4,
+      replicas: 3,
+      producers: Array.from({ length: 4 }, () => ({ ratePerS: 2500, lingerMs: 50 })),
+      consumers: Array.from({ length: 4 }, () => ({ processMs: 0.05, fetchMax: 1000, bufferMax: 4000 })),
+    }),
+    faults: [], narration: [], expect: [], metrics: [],
+  };
+}
+
+function mqRun(minutes: number, memory: MemorySampler): Record<string, unknown> {
+  const before = process.memoryUsage().heapUsed;
+  const r = kernelRun(mqLoad(minutes), memory, false);
+  const virtualMin = (r.virtualMs as number) / 60_000;
+  return { ...r, heapMbPerVirtualMinute: round((memory.heapUsedMbMax - before / 2 ** 20) / virtualMin, 1) };
 }
 
 /** Wall time of `sim sweep` over 1,000 seeds of a scenario on every core, as a user runs it. */
@@ -172,6 +198,8 @@ export const BENCHES: Bench[] = [
   { name: 'kernel.25x1m', description: '25 pingers for 1 virtual minute', run: (m) => kernelRun(pingPongVariant('ping-pong-25x1m', 25, '1m'), m) },
   { name: 'raft.5x10m', description: '5 Raft replicas, a write every 10 ms, 10 virtual minutes, events not kept', run: (m) => kernelRun(raftGroup(10), m, false) },
   { name: 'raft.5x1m-kept', description: 'the same group for 1 virtual minute with every event kept (the UI mode)', run: (m) => kernelRun(raftGroup(1), m, true) },
+  { name: 'mq.10k-1m', description: '3 brokers, 4 partitions × 3 replicas, 10,000 messages/s produced and consumed, 1 virtual minute (issue 4 asks 5; without log compaction the heap grows ~6 MB per virtual second)', run: (m) => mqRun(1, m) },
+  { name: 'mq.10k-10s', description: 'the same load for 10 virtual seconds (a quick look)', run: (m) => mqRun(10 / 60, m) },
   { name: 'raft.sweep', description: 'sim sweep raft-leader-crash over 1,000 seeds on all cores', run: () => cliSweep('raft-leader-crash', []) },
   { name: 'seek', description: 'seek latency on a 10-virtual-minute run', run: seekBench },
   { name: 'sweep', description: 'single-threaded sweep throughput', run: sweepBench },
