@@ -132,15 +132,19 @@ export class TopologyModel {
 
   readonly positions: Map<NodeId, { x: number; y: number }> = $derived(new Map(this.nodes.map((m) => [m.id, { x: m.x, y: m.y }])));
 
+  /** Each node's host (the network cuts and partitions hosts); a node without a declared host is its own. */
+  readonly hostOf: Map<NodeId, string> = $derived(new Map((this.snapshot?.hosts ?? []).flatMap((h) => h.nodes.map((n) => [n, h.id] as [NodeId, string]))));
+
   readonly links: LinkMark[] = $derived.by(() => {
     const cut = new Set((this.snapshot?.network.cut ?? []).map(([a, b]) => `${a}>${b}`));
+    const host = (id: NodeId) => this.hostOf.get(id) ?? id;
     const out: LinkMark[] = [];
     for (let i = 0; i < this.nodes.length; i++) {
       for (let j = i + 1; j < this.nodes.length; j++) {
         const a = this.nodes[i];
         const b = this.nodes[j];
-        const ab = cut.has(`${a.id}>${b.id}`);
-        const ba = cut.has(`${b.id}>${a.id}`);
+        const ab = cut.has(`${host(a.id)}>${host(b.id)}`);
+        const ba = cut.has(`${host(b.id)}>${host(a.id)}`);
         out.push({
           key: `${a.id}-${b.id}`,
           a: a.id,
@@ -214,7 +218,11 @@ export class TopologyModel {
     if (!p) return [];
     const curve = line().curve(curveCatmullRomClosed.alpha(0.5));
     const pad = this.radius + HULL_PAD;
-    return p.groups.map((members, index) => {
+    // Groups name hosts; a hull wraps every node on them.
+    const onHost = new Map<string, NodeId[]>();
+    for (const [node, h] of this.hostOf) onHost.set(h, [...(onHost.get(h) ?? []), node]);
+    return p.groups.map((hosts, index) => {
+      const members = hosts.flatMap((h) => onHost.get(h) ?? [h]);
       const points: [number, number][] = [];
       for (const id of members) {
         const c = this.positions.get(id);
