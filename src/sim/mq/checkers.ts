@@ -3,7 +3,7 @@ import type { NodeId } from '../kernel/types.ts';
 import type { RaftMemory } from '../raft/replica.ts';
 import { inflightPeek } from './index.ts';
 import type { PartitionState } from './partition.ts';
-import type { AckMode, MqCommand, Semantics } from './types.ts';
+import { splitId, type AckMode, type MqCommand, type Semantics } from './types.ts';
 
 /**
  * The run's delivery ledger and the queue's end-to-end checks, in Jepsen's words where they fit. Messages are tracked
@@ -52,8 +52,8 @@ function flagsOf(s: LedgerState, pid: string): number[] {
 }
 
 function idFlags(s: LedgerState, id: string): [number[], number] {
-  const dash = id.lastIndexOf('-');
-  return [flagsOf(s, id.slice(0, dash)), Number(id.slice(dash + 1))];
+  const [pid, seq] = splitId(id);
+  return [flagsOf(s, pid), seq];
 }
 
 export const mqLedger: Checker<LedgerState> = {

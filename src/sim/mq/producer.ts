@@ -1,7 +1,7 @@
 import { fail } from '../kernel/assert.ts';
 import { ms } from '../kernel/time.ts';
 import type { Message, NodeBehavior, NodeContext, NodeId } from '../kernel/types.ts';
-import { PRODUCER_DEFAULTS, type MqMessage, type MqRpc, type ProducerConfig } from './types.ts';
+import { PRODUCER_DEFAULTS, splitId, type MqMessage, type MqRpc, type ProducerConfig } from './types.ts';
 
 /**
  * A producer: creates `ratePerS` messages a second, picks a partition for each (round robin, key hash, region or least
@@ -251,7 +251,7 @@ function receive(s: ProducerState, msg: Message, ctx: Ctx): void {
       if (body.ok) {
         delete s.batches[base];
         s.counts.acked += b.msgs.length;
-        const seqs = b.msgs.map((m) => Number(m.id.slice(m.id.lastIndexOf('-') + 1)));
+        const seqs = b.msgs.map((m) => splitId(m.id)[1]);
         ctx.note('acked', { pid: s.producerId, partition: b.partition, batch: base, acks: s.cfg.acks, seqs: Object.freeze(seqs) });
         pump(s, ctx);
         return;

@@ -1,6 +1,6 @@
 import { fail } from '../kernel/assert.ts';
 import type { NodeBehavior } from '../kernel/types.ts';
-import type { MqRpc, SinkConfig } from './types.ts';
+import { splitId, type MqRpc, type SinkConfig } from './types.ts';
 
 /**
  * Where consumers put their results (a database, the next service). Its `processed` notes are what "delivered" means
@@ -51,9 +51,8 @@ export const mqSink: NodeBehavior<SinkState, Partial<SinkConfig>> = {
       ctx.observe(LANE_METRIC[d.m.lane] ?? `e2eLatencyMs.lane${d.m.lane}`, latencyMs);
       // Reordering within a key: a first delivery older than one already written from the same producer, partition,
       // priority lane and key — the order a queue promises (Kafka: within a partition; lanes overtake each other).
-      const dash = d.m.id.lastIndexOf('-');
-      const k = `${d.m.id.slice(0, dash)}|${d.partition}|${d.m.lane}|${d.m.key}`;
-      const seq = Number(d.m.id.slice(dash + 1));
+      const [pid, seq] = splitId(d.m.id);
+      const k = `${pid}|${d.partition}|${d.m.lane}|${d.m.key}`;
       const last = s.lastSeq[k];
       if (last === undefined || seq > last) s.lastSeq[k] = seq;
       else if (seq < last && d.deliveries === 1) reordered++;
