@@ -71,15 +71,11 @@ export const mqCoordinator: NodeBehavior<CoordinatorState, Partial<CoordinatorCo
 };
 
 function poll(s: CoordinatorState, ctx: Ctx): void {
-  const asked = new Set<NodeId>();
-  for (const p of Object.values(s.partitions)) {
-    for (const r of p.replicas) {
-      if (asked.has(r)) continue;
-      asked.add(r);
-      ctx.send(r, 'status?', { kind: 'status?' } satisfies MqRpc, 16);
-    }
+  // Every replica is a node of its own partition's group, so each is asked once.
+  for (const [name, p] of Object.entries(s.partitions)) {
+    for (const r of p.replicas) ctx.send(r, 'status?', { kind: 'status?' } satisfies MqRpc, 16);
     // A leader that stopped answering for three polls is no longer known.
-    if (p.leader !== null && ctx.now - p.seenAt > 3 * ms(s.cfg.pollMs)) setLeader(s, ctx, p, null, p.term);
+    if (p.leader !== null && ctx.now - p.seenAt > 3 * ms(s.cfg.pollMs)) setLeader(s, ctx, name, null, p.term);
   }
   for (const [name, g] of Object.entries(s.groups)) {
     const dead = Object.entries(g.members).filter(([, seen]) => ctx.now - seen > ms(s.cfg.sessionMs)).map(([c]) => c);
@@ -91,8 +87,8 @@ function poll(s: CoordinatorState, ctx: Ctx): void {
   ctx.setTimer('poll', ms(s.cfg.pollMs));
 }
 
-function setLeader(s: CoordinatorState, ctx: Ctx, p: PartitionView, leader: NodeId | null, term: number): void {
-  const name = Object.keys(s.partitions).find((k) => s.partitions[k] === p)!;
+function setLeader(s: CoordinatorState, ctx: Ctx, name: string, leader: NodeId | null, term: number): void {
+  const p = s.partitions[name];
   if (leader !== p.leader) {
     if (leader !== null) s.leaderChanges++;
     ctx.state(`leader:${name}`, leader);
@@ -108,13 +104,13 @@ function receive(s: CoordinatorState, msg: Message, ctx: Ctx): void {
       const p = s.partitions[body.partition];
       if (!p) return;
       if (body.role === 'leader' && body.term >= p.term) {
-        setLeader(s, ctx, p, msg.from, body.term);
+        setLeader(s, ctx, body.partition, msg.from, body.term);
         p.seenAt = ctx.now;
         p.ready = body.ready;
         p.inflight = body.inflight;
         p.lagMs = body.lagMs;
       } else if (body.term > p.term && p.leader !== null) {
-        setLeader(s, ctx, p, body.leader, body.term); // a newer term: the old leader is gone, the new one may be known
+        setLeader(s, ctx, body.partition, body.leader, body.term); // a newer term: the old leader is gone, the new one may be known
       }
       return;
     }
