@@ -85,7 +85,7 @@ export class TraceRecorder {
     if (!(t >= this.lastT)) fail(`trace time went backwards: ${t} after ${this.lastT}`);
     if (!(this._count < this.eventsMax)) fail(`trace is full (${this.eventsMax} events); shorten the run`);
     const e = { t, seq: this._count, ...body } as TraceEvent;
-    this.hash.updateValue(e);
+    this.hash.updateEvent(e);
     this._count++;
     this.lastT = t;
     if (this.keep) this.events.push(e);
@@ -109,6 +109,6 @@ export class TraceRecorder {
  */
 export function hashEvents(events: readonly TraceEvent[]): string {
   const h = new StreamHash();
-  for (const e of events) h.updateValue(e);
+  for (const e of events) h.updateEvent(e);
   return h.hex();
 }
