@@ -627,12 +627,8 @@ export class Lab {
   }
 
   private metrics(r: Loaded): Record<string, MetricValue> {
-    const all = metricsSummary(r.world.metrics());
     const wanted = r.scenario.metrics;
-    if (wanted.length === 0) return all;
-    const out: Record<string, MetricValue> = {};
-    for (const name of wanted) if (name in all) out[name] = all[name];
-    return out;
+    return metricsSummary(r.world.metrics(), wanted.length === 0 ? undefined : wanted);
   }
 
   private need(): Loaded {

@@ -142,6 +142,19 @@ describe('metrics', () => {
     );
     expect(summarize([5, 1, 3, 2, 4])).toMatchObject({ count: 5, min: 1, p50: 3, max: 5, mean: 3 });
   });
+
+  it('a summary of a growing sample list (merged incrementally) equals a summary of a fresh copy', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 50 }), { minLength: 1, maxLength: 8 }), (chunks) => {
+        const growing: number[] = [];
+        for (const chunk of chunks) {
+          growing.push(...chunk);
+          // A fresh array each time has no cached sorted copy: the reference result.
+          expect(summarize(growing)).toEqual(summarize([...growing]));
+        }
+      }),
+    );
+  });
 });
 
 describe('structural hash', () => {

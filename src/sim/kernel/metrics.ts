@@ -41,7 +41,7 @@ export function metricObserve(m: MetricsState, name: string, value: number): voi
 }
 
 /** Nearest-rank percentile of an ascending list; `q` in [0, 1]. */
-export function quantileSorted(sorted: readonly number[], q: number): number {
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   assert(sorted.length > 0, 'quantile of an empty list');
   if (!(q >= 0 && q <= 1)) fail(`quantile must be within [0, 1], got ${q}`);
   const rank = Math.max(1, Math.ceil(q * sorted.length));
@@ -49,10 +49,10 @@ export function quantileSorted(sorted: readonly number[], q: number): number {
 }
 
 export function summarize(values: readonly number[]): SampleSummary {
-  const sorted = Float64Array.from(values).sort();
-  const arr = Array.from(sorted);
+  const arr = sortedOf(values);
+  assert(arr.length > 0, 'summary of an empty sample set');
   let sum = 0;
-  for (const v of arr) sum += v;
+  for (let i = 0; i < arr.length; i++) sum += arr[i];
   const round = (x: number) => Math.round(x * 1000) / 1000;
   return {
     count: arr.length,
@@ -65,10 +65,37 @@ export function summarize(values: readonly number[]): SampleSummary {
   };
 }
 
-/** Counters as numbers and sample sets as summaries, keys sorted for stable output. */
-export function metricsSummary(m: MetricsState): Record<string, MetricValue> {
+/**
+ * Sorted copies of sample lists, by list. Sample lists only grow (metricObserve pushes), and the UI asks for a summary
+ * every frame, so a summary sorts just the samples added since the last one and merges them in: O(n) per frame
+ * instead of sorting 200,000 samples each time. A list restored from a checkpoint is a new array and starts afresh.
+ */
+const SORTED = new WeakMap<readonly number[], Float64Array>();
+
+function sortedOf(values: readonly number[]): Float64Array {
+  const prev = SORTED.get(values);
+  if (prev !== undefined && prev.length === values.length) return prev;
+  const from = prev === undefined || prev.length > values.length ? 0 : prev.length;
+  const fresh = Float64Array.from(values.slice(from)).sort();
+  let out: Float64Array;
+  if (from === 0) out = fresh;
+  else {
+    out = new Float64Array(values.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < prev!.length && j < fresh.length) out[k++] = prev![i] <= fresh[j] ? prev![i++] : fresh[j++];
+    while (i < prev!.length) out[k++] = prev![i++];
+    while (j < fresh.length) out[k++] = fresh[j++];
+  }
+  SORTED.set(values, out);
+  return out;
+}
+
+/** Counters as numbers and sample sets as summaries, keys sorted for stable output; `only` names the metrics wanted, in order. */
+export function metricsSummary(m: MetricsState, only?: readonly string[]): Record<string, MetricValue> {
   const out: Record<string, MetricValue> = {};
-  const names = [...new Set([...Object.keys(m.counters), ...Object.keys(m.samples)])].sort();
+  const names = only ? [...only] : [...new Set([...Object.keys(m.counters), ...Object.keys(m.samples)])].sort();
   for (const name of names) {
     if (name in m.samples && m.samples[name].length > 0) out[name] = summarize(m.samples[name]);
     else if (name in m.counters) out[name] = m.counters[name];
