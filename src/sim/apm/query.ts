@@ -309,10 +309,10 @@ function parseClauses(c: Cursor): Query {
   const servers = parseServers(c);
   keyword(c, 'SELECT', 'after the servers');
   const metric = parseMetric(c);
-  const window = parseWindow(c);
+  const windowing = parseWindow(c);
   const compute = parseCompute(c);
   assert(peek(c).text === '' && compute.length > 0, 'a query ends after its functions');
-  return { servers, metric, ...window, compute };
+  return { servers, metric, ...windowing, compute };
 }
 
 function parseServers(c: Cursor): string[] {
@@ -416,10 +416,10 @@ const EXTRA_CLAUSES = ['SLIDE', 'LATENESS', 'TIME'] as const;
 /** WINDOW, then SLIDE / LATENESS / TIME in any order, each at most once, up to and including the COMPUTE keyword. */
 function parseWindow(c: Cursor): WindowClauses {
   keyword(c, 'WINDOW', 'after the metric');
-  const window = parseDuration(c, 'WINDOW');
-  if (!(window.us >= WINDOW_US_MIN && window.us <= WINDOW_US_MAX)) {
+  const span = parseDuration(c, 'WINDOW');
+  if (!(span.us >= WINDOW_US_MIN && span.us <= WINDOW_US_MAX)) {
     const range = `from ${formatDuration(WINDOW_US_MIN)} to ${formatDuration(WINDOW_US_MAX)}`;
-    refuse(c, window.offset, window.length, `WINDOW ${shorten(window.written)} is out of range: a window lasts ${range}`);
+    refuse(c, span.offset, span.length, `WINDOW ${shorten(span.written)} is out of range: a window lasts ${range}`);
   }
   let slide: DurationSpan | null = null;
   let lateness: DurationSpan | null = null;
@@ -431,9 +431,9 @@ function parseWindow(c: Cursor): WindowClauses {
     const seen = { SLIDE: slide !== null, LATENESS: lateness !== null, TIME: time !== null };
     if (word === 'compute') {
       advance(c, token);
-      checkSlide(c, window, slide);
+      checkSlide(c, span, slide);
       checkLateness(c, lateness, time ?? 'event');
-      return { windowUs: window.us, slideUs: slide?.us ?? window.us, latenessUs: lateness?.us ?? 0, time: time ?? 'event' };
+      return { windowUs: span.us, slideUs: slide?.us ?? span.us, latenessUs: lateness?.us ?? 0, time: time ?? 'event' };
     }
     if (clause !== undefined) {
       if (seen[clause]) refuse(c, token.offset, token.text.length, `${clause} is given twice`);
@@ -458,21 +458,21 @@ function parseTimeDomain(c: Cursor): TimeDomain {
   return word;
 }
 
-function checkSlide(c: Cursor, window: DurationSpan, slide: DurationSpan | null): void {
-  assert(window.us >= WINDOW_US_MIN && window.us <= WINDOW_US_MAX, 'the window was checked first');
+function checkSlide(c: Cursor, span: DurationSpan, slide: DurationSpan | null): void {
+  assert(span.us >= WINDOW_US_MIN && span.us <= WINDOW_US_MAX, 'the window was checked first');
   if (slide === null) return;
   const { offset, length } = slide;
   const shown = shorten(slide.written);
   if (slide.us === 0) refuse(c, offset, length, `SLIDE ${shown} is out of range: windows must move forward`);
-  if (slide.us > window.us) {
+  if (slide.us > span.us) {
     const why = 'a slide is at most the window, or points would fall between windows';
-    refuse(c, offset, length, `SLIDE ${shown} is longer than the window (${formatDuration(window.us)}): ${why}`);
+    refuse(c, offset, length, `SLIDE ${shown} is longer than the window (${formatDuration(span.us)}): ${why}`);
   }
-  const slideUsMin = Math.ceil(window.us / WINDOWS_PER_POINT_MAX);
+  const slideUsMin = Math.ceil(span.us / WINDOWS_PER_POINT_MAX);
   if (slide.us < slideUsMin) {
-    const windowsPerPoint = Math.ceil(window.us / slide.us);
+    const windowsPerPoint = Math.ceil(span.us / slide.us);
     const why = `each point would fall into ${windowsPerPoint} windows, at most ${WINDOWS_PER_POINT_MAX} are allowed (slide at least ${formatDuration(slideUsMin)})`;
-    refuse(c, offset, length, `SLIDE ${shown} is too small for a ${formatDuration(window.us)} window: ${why}`);
+    refuse(c, offset, length, `SLIDE ${shown} is too small for a ${formatDuration(span.us)} window: ${why}`);
   }
 }
 

@@ -369,9 +369,9 @@ function openWindow(state: WindowState, startUs: Micros): OpenWindow {
   if (open.length >= OPEN_WINDOWS_MAX) {
     fail(`${OPEN_WINDOWS_MAX} windows open: call advance, or check the watermark (now ${state.watermarkUs})`);
   }
-  const window: OpenWindow = { startUs, acc: newAccumulator(state.config.relativeAccuracy) };
-  open.splice(i, 0, window);
-  return window;
+  const opened: OpenWindow = { startUs, acc: newAccumulator(state.config.relativeAccuracy) };
+  open.splice(i, 0, opened);
+  return opened;
 }
 
 function recordLate(state: WindowState, sample: Sample, startUs: Micros): void {
