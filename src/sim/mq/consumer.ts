@@ -23,6 +23,8 @@ interface Part {
 
 export interface ConsumerState {
   cfg: ConsumerConfig;
+  /** Outside the group: a standby waiting for `activate`, or told to `deactivate`. */
+  idle: boolean;
   generation: number;
   parts: Record<string, Part>;
   buffer: Delivered[];
@@ -36,7 +38,6 @@ export interface ConsumerState {
 type Ctx = NodeContext;
 const CHUNK_MS = 5;
 const COORDINATOR = 'ctl';
-const SINK = 'sink';
 
 export const mqConsumer: NodeBehavior<ConsumerState, Partial<ConsumerConfig>> = {
   kind: 'mq-consumer',
@@ -44,9 +45,12 @@ export const mqConsumer: NodeBehavior<ConsumerState, Partial<ConsumerConfig>> = 
     const cfg = { ...CONSUMER_DEFAULTS, ...config } as ConsumerConfig;
     if (!(cfg.topic && cfg.group)) fail('mq consumer: topic and group are required');
     if (!(cfg.processMs > 0)) fail('mq consumer: processMs must be positive');
-    const s: ConsumerState = { cfg, generation: 0, parts: {}, buffer: [], head: 0, working: false, nextWid: 1, writes: {}, counts: { received: 0, processed: 0, overrun: 0, acked: 0, rebalances: 0 } };
-    ctx.note('joining', { group: cfg.group, semantics: cfg.semantics, mode: cfg.mode });
-    ctx.send(COORDINATOR, 'join', { kind: 'join', consumer: ctx.id, group: cfg.group, topic: cfg.topic } satisfies MqRpc, 24);
+    if (cfg.topics.length === 0) cfg.topics = [cfg.topic];
+    const s: ConsumerState = {
+      cfg, idle: cfg.startIdle, generation: 0, parts: {}, buffer: [], head: 0, working: false, nextWid: 1, writes: {},
+      counts: { received: 0, processed: 0, overrun: 0, acked: 0, rebalances: 0 },
+    };
+    if (!s.idle) join(s, ctx);
     ctx.setTimer('heartbeat', ms(cfg.heartbeatMs));
     return s;
   },
@@ -65,13 +69,33 @@ export const mqConsumer: NodeBehavior<ConsumerState, Partial<ConsumerConfig>> = 
   },
 };
 
+function join(s: ConsumerState, ctx: Ctx): void {
+  ctx.note('joining', { group: s.cfg.group, semantics: s.cfg.semantics, mode: s.cfg.mode });
+  ctx.send(COORDINATOR, 'join', { kind: 'join', consumer: ctx.id, group: s.cfg.group, topics: s.cfg.topics } satisfies MqRpc, 24 + 8 * s.cfg.topics.length);
+}
+
+/**
+ * Autoscaling: `activate` joins the group (a rebalance gives this consumer partitions), `deactivate` leaves it. What
+ * is buffered is still processed; its acks go nowhere once the partitions are gone, so those messages come back to
+ * their new owner after the visibility timeout.
+ */
+function setIdle(s: ConsumerState, ctx: Ctx, idle: boolean): void {
+  if (s.idle === idle) return;
+  s.idle = idle;
+  ctx.state('active', !idle);
+  if (!idle) return join(s, ctx);
+  ctx.send(COORDINATOR, 'leave', { kind: 'leave', consumer: ctx.id, group: s.cfg.group } satisfies MqRpc, 24);
+  s.parts = {};
+  s.generation = 0;
+}
+
 function buffered(s: ConsumerState): number {
   return s.buffer.length - s.head;
 }
 
 function heartbeat(s: ConsumerState, ctx: Ctx): void {
   ctx.setTimer('heartbeat', ms(s.cfg.heartbeatMs));
-  ctx.send(COORDINATOR, 'heartbeat', { kind: 'heartbeat', consumer: ctx.id, group: s.cfg.group, generation: s.generation } satisfies MqRpc, 24);
+  if (!s.idle) ctx.send(COORDINATOR, 'heartbeat', { kind: 'heartbeat', consumer: ctx.id, group: s.cfg.group, generation: s.generation } satisfies MqRpc, 24);
   const stale = ms(s.cfg.heartbeatMs) * 5;
   for (const [p, part] of Object.entries(s.parts)) {
     if (part.fetching && ctx.now - part.fetchSentAt > stale) part.fetching = false; // the fetch or its answer was lost
@@ -122,6 +146,10 @@ function receive(s: ConsumerState, msg: Message, ctx: Ctx): void {
       if (s.cfg.semantics !== 'at-most-once') ack(s, ctx, w.items);
       return;
     }
+    case 'activate':
+    case 'deactivate':
+      if (msg.from !== s.cfg.sink) fail(`mq consumer ${ctx.id}: ${body.kind} from ${msg.from}, which is not its sink`);
+      return setIdle(s, ctx, body.kind === 'deactivate');
     default:
       fail(`mq consumer got ${body.kind} from ${msg.from}`);
   }
@@ -129,12 +157,13 @@ function receive(s: ConsumerState, msg: Message, ctx: Ctx): void {
 
 function assigned(s: ConsumerState, ctx: Ctx, a: Extract<MqRpc, { kind: 'assignment' }>): void {
   if (a.generation === -1) {
+    if (s.idle) return;
     ctx.note('rejoin', { group: s.cfg.group });
     s.generation = 0;
-    ctx.send(COORDINATOR, 'join', { kind: 'join', consumer: ctx.id, group: s.cfg.group, topic: s.cfg.topic } satisfies MqRpc, 24);
+    ctx.send(COORDINATOR, 'join', { kind: 'join', consumer: ctx.id, group: s.cfg.group, topics: s.cfg.topics } satisfies MqRpc, 24 + 8 * s.cfg.topics.length);
     return;
   }
-  if (a.generation < s.generation) return;
+  if (a.generation < s.generation || s.idle) return;
   if (a.generation > s.generation) {
     s.counts.rebalances++;
     ctx.note('assigned', { generation: a.generation, partitions: Object.keys(a.partitions) });
@@ -206,7 +235,7 @@ function work(s: ConsumerState, ctx: Ctx): void {
     s.writes[wid] = { at: ctx.now, items };
     let bytes = 32;
     for (const d of items) bytes += d.m.bytes;
-    ctx.send(SINK, 'write', { kind: 'write', consumer: ctx.id, wid, items } satisfies MqRpc, bytes);
+    ctx.send(s.cfg.sink, 'write', { kind: 'write', consumer: ctx.id, wid, items } satisfies MqRpc, bytes);
   }
   if (buffered(s) > 0) startWork(s, ctx);
   pull(s, ctx);

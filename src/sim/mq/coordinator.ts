@@ -23,7 +23,7 @@ interface PartitionView {
 }
 
 interface Group {
-  topic: string;
+  topics: readonly string[];
   generation: number;
   members: Record<NodeId, number>;
   assignment: Record<NodeId, string[]>;
@@ -56,7 +56,7 @@ export const mqCoordinator: NodeBehavior<CoordinatorState, Partial<CoordinatorCo
   },
   view: (s) => ({
     partitions: s.partitions,
-    groups: Object.fromEntries(Object.entries(s.groups).map(([g, x]) => [g, { topic: x.topic, generation: x.generation, members: Object.keys(x.members), assignment: x.assignment }])),
+    groups: Object.fromEntries(Object.entries(s.groups).map(([g, x]) => [g, { topics: x.topics, generation: x.generation, members: Object.keys(x.members), assignment: x.assignment }])),
     producerIds: s.producerIds,
     leaderChanges: s.leaderChanges,
   }),
@@ -125,18 +125,20 @@ function receive(s: CoordinatorState, msg: Message, ctx: Ctx): void {
         ctx.note('producer-id', { producer: body.producer, id });
       }
       const leaders: Record<string, NodeId | null> = {};
+      const topicOf: Record<string, string> = {};
       const load: Record<string, number> = {};
       for (const [name, p] of Object.entries(s.partitions)) {
-        if (p.topic !== body.topic) continue;
+        if (!body.topics.includes(p.topic)) continue;
         leaders[name] = p.leader;
+        topicOf[name] = p.topic;
         load[name] = p.ready + p.inflight;
       }
       const until = ctx.now + ms(s.cfg.leaseMs);
-      ctx.send(msg.from, 'lease', { kind: 'lease', producerId: id, nonce: body.nonce, topic: body.topic, leaders, load, until } satisfies MqRpc, 32 + 24 * Object.keys(leaders).length);
+      ctx.send(msg.from, 'lease', { kind: 'lease', producerId: id, nonce: body.nonce, leaders, topicOf, load, until } satisfies MqRpc, 32 + 24 * Object.keys(leaders).length);
       return;
     }
     case 'join': {
-      const g = (s.groups[body.group] ??= { topic: body.topic, generation: 0, members: {}, assignment: {} });
+      const g = (s.groups[body.group] ??= { topics: [...body.topics], generation: 0, members: {}, assignment: {} });
       const isNew = g.members[body.consumer] === undefined;
       g.members[body.consumer] = ctx.now;
       if (isNew) rebalance(s, ctx, body.group, g, `${body.consumer} joined`);
@@ -166,11 +168,11 @@ function receive(s: CoordinatorState, msg: Message, ctx: Ctx): void {
   }
 }
 
-/** Deals the topic's partitions round-robin over the members in name order, and tells every member. */
+/** Deals the group's topics' partitions round-robin over the members in name order, and tells every member. */
 function rebalance(s: CoordinatorState, ctx: Ctx, name: string, g: Group, why: string): void {
   g.generation++;
   const members = Object.keys(g.members).sort();
-  const parts = Object.keys(s.partitions).filter((p) => s.partitions[p].topic === g.topic);
+  const parts = Object.keys(s.partitions).filter((p) => g.topics.includes(s.partitions[p].topic));
   g.assignment = {};
   for (const c of members) g.assignment[c] = [];
   if (members.length > 0) parts.forEach((p, i) => g.assignment[members[i % members.length]].push(p));

@@ -30,6 +30,12 @@ export interface ProducerState {
   leaders: Record<string, NodeId | null>;
   load: Record<string, number>;
   partitions: string[];
+  /** Each partition's topic, from the lease. */
+  topicOf: Record<string, string>;
+  /** Round-robin position per topic. */
+  rrByTopic: Record<string, number>;
+  /** Offer mode: messages offered while no lease or leader was known, waiting for one (bounded by `offerMax`). */
+  waiting: { topic: string; key: string; bytes: number; data: unknown }[];
   seq: number;
   rr: number;
   /** Fraction of a message owed by the rate since the last tick. */
@@ -38,7 +44,7 @@ export interface ProducerState {
   batchSeq: Record<string, number>;
   batches: Record<string, Batch>;
   inFlight: Record<string, number>;
-  counts: { produced: number; acked: number; retries: number; gaveUp: number; notLeader: number; timeouts: number };
+  counts: { produced: number; acked: number; retries: number; gaveUp: number; notLeader: number; timeouts: number; offerDropped: number };
 }
 
 type Ctx = NodeContext;
@@ -48,11 +54,15 @@ export const mqProducer: NodeBehavior<ProducerState, Partial<ProducerConfig>> = 
   boot(config, _disk, ctx) {
     const cfg = { ...PRODUCER_DEFAULTS, ...config } as ProducerConfig;
     if (!cfg.topic) fail('mq producer: topic is required');
+    if (cfg.topics.length === 0) cfg.topics = [cfg.topic];
+    if (!cfg.topics.includes(cfg.topic)) fail('mq producer: topics must include topic');
+    if (!(cfg.source === 'generate' || cfg.source === 'offer')) fail(`mq producer: unknown source ${String(cfg.source)}`);
     if (!(cfg.batchMax >= 1 && cfg.batchMax <= 1024)) fail('mq producer: batchMax must be 1..1024');
     if (!(cfg.lingerMs > 0)) fail('mq producer: lingerMs must be positive');
     const s: ProducerState = {
-      cfg, producerId: null, nonce: ctx.rng('nonce').int(1, 2 ** 30), leaseUntil: 0, asking: false, askedAt: 0, leaders: {}, load: {}, partitions: [], seq: 0, rr: 0, owed: 0,
-      open: {}, batchSeq: {}, batches: {}, inFlight: {}, counts: { produced: 0, acked: 0, retries: 0, gaveUp: 0, notLeader: 0, timeouts: 0 },
+      cfg, producerId: null, nonce: ctx.rng('nonce').int(1, 2 ** 30), leaseUntil: 0, asking: false, askedAt: 0, leaders: {}, load: {}, partitions: [],
+      topicOf: {}, rrByTopic: {}, waiting: [], seq: 0, rr: 0, owed: 0, open: {}, batchSeq: {}, batches: {}, inFlight: {},
+      counts: { produced: 0, acked: 0, retries: 0, gaveUp: 0, notLeader: 0, timeouts: 0, offerDropped: 0 },
     };
     askLease(s, ctx, 'start');
     ctx.setTimer('tick', ms(cfg.lingerMs));
@@ -81,7 +91,7 @@ function askLease(s: ProducerState, ctx: Ctx, reason: string): void {
   s.asking = true;
   s.askedAt = ctx.now;
   const coordinator = ctx.peers.find((p) => p === 'ctl') ?? fail('mq producer: no coordinator node "ctl"');
-  ctx.send(coordinator, 'lease?', { kind: 'lease?', producer: ctx.id, producerId: s.producerId, nonce: s.nonce, topic: s.cfg.topic, reason } satisfies MqRpc, 24);
+  ctx.send(coordinator, 'lease?', { kind: 'lease?', producer: ctx.id, producerId: s.producerId, nonce: s.nonce, topics: s.cfg.topics, reason } satisfies MqRpc, 24 + 8 * s.cfg.topics.length);
 }
 
 function tick(s: ProducerState, ctx: Ctx): void {
@@ -91,7 +101,9 @@ function tick(s: ProducerState, ctx: Ctx): void {
     askLease(s, ctx, 'lease expired');
   } else if (s.asking && ctx.now - s.askedAt >= ms(s.cfg.requestTimeoutMs)) askLease(s, ctx, 'lease request unanswered');
   else if (!s.asking && s.partitions.some((p) => !s.leaders[p]) && ctx.now - s.askedAt >= ms(LEADER_UNKNOWN_RETRY_MS)) askLease(s, ctx, 'a partition has no known leader');
-  if (s.producerId !== null && s.partitions.length > 0 && (s.cfg.stopAtMs === 0 || ctx.now < ms(s.cfg.stopAtMs))) generate(s, ctx);
+  const running = s.producerId !== null && s.partitions.length > 0;
+  if (running && s.cfg.source === 'generate' && (s.cfg.stopAtMs === 0 || ctx.now < ms(s.cfg.stopAtMs))) generate(s, ctx);
+  if (running && s.waiting.length > 0) placeOffered(s, ctx);
   for (const p of Object.keys(s.open)) if (s.open[p].length > 0) seal(s, ctx, p);
   pump(s, ctx);
 }
@@ -129,11 +141,16 @@ function generate(s: ProducerState, ctx: Ctx): void {
   ctx.note('produced', { pid: s.producerId, from: first, to: s.seq - 1, acks: s.cfg.acks });
 }
 
-function choosePartition(s: ProducerState, m: MqMessage): string {
-  const ps = s.partitions;
+function choosePartition(s: ProducerState, m: MqMessage, topic = s.cfg.topic): string {
+  const ps = topic === s.cfg.topic && s.cfg.topics.length === 1 ? s.partitions : s.partitions.filter((p) => s.topicOf[p] === topic);
+  if (!(ps.length > 0)) fail(`mq producer ${s.producerId}: no partition of topic ${topic} in its lease`);
   switch (s.cfg.partitioner) {
-    case 'round-robin':
-      return ps[s.rr++ % ps.length];
+    case 'round-robin': {
+      if (s.cfg.topics.length === 1) return ps[s.rr++ % ps.length];
+      const i = s.rrByTopic[topic] ?? 0;
+      s.rrByTopic[topic] = i + 1;
+      return ps[i % ps.length];
+    }
     case 'key-hash':
       return ps[fnv(m.key) % ps.length];
     case 'region': {
@@ -239,7 +256,9 @@ function receive(s: ProducerState, msg: Message, ctx: Ctx): void {
       s.leaseUntil = body.until;
       s.leaders = { ...body.leaders };
       s.load = { ...body.load };
+      s.topicOf = { ...body.topicOf };
       s.partitions = Object.keys(body.leaders).sort();
+      if (s.waiting.length > 0) placeOffered(s, ctx);
       pump(s, ctx);
       return;
     }
@@ -268,7 +287,53 @@ function receive(s: ProducerState, msg: Message, ctx: Ctx): void {
       retry(s, ctx, b, body.reason);
       return;
     }
+    case 'offer':
+      return offered(s, ctx, msg.from, body.msgs);
     default:
       fail(`mq producer got ${body.kind} from ${msg.from}`);
   }
+}
+
+/** Messages held: offered and not yet placed, in open batches, and in batches awaiting an ack. */
+function held(s: ProducerState): number {
+  let n = s.waiting.length;
+  for (const p in s.open) n += s.open[p].length;
+  for (const id in s.batches) n += s.batches[id].msgs.length;
+  return n;
+}
+
+/**
+ * Offer mode: a node on this host (an ingestion server) hands over messages to publish. They wait for a lease if
+ * none is held yet; beyond `offerMax` held messages the offer is dropped — back-pressure made visible, not hidden.
+ */
+function offered(s: ProducerState, ctx: Ctx, from: NodeId, msgs: Extract<MqRpc, { kind: 'offer' }>['msgs']): void {
+  if (s.cfg.source !== 'offer') fail(`mq producer ${ctx.id} got an offer from ${from} but generates its own messages`);
+  const room = Math.max(0, s.cfg.offerMax - held(s));
+  const kept = msgs.length <= room ? msgs : msgs.slice(0, room);
+  if (kept.length < msgs.length) {
+    s.counts.offerDropped += msgs.length - kept.length;
+    ctx.count('mq.offerDropped', msgs.length - kept.length);
+    ctx.note('offer-dropped', { from, n: msgs.length - kept.length, held: held(s) });
+  }
+  for (const x of kept) {
+    if (!s.cfg.topics.includes(x.topic)) fail(`mq producer ${ctx.id}: offered a message for topic ${x.topic}, not one of its topics`);
+    s.waiting.push(x);
+  }
+  if (s.producerId !== null && s.partitions.length > 0) placeOffered(s, ctx);
+}
+
+/** Gives offered messages their ids and partitions, into the open batches; the tick seals and sends them. */
+function placeOffered(s: ProducerState, ctx: Ctx): void {
+  const first = s.seq;
+  for (const x of s.waiting) {
+    const m: MqMessage = Object.freeze({ id: `${s.producerId}-${s.seq++}`, key: x.key, lane: 0, bytes: x.bytes, region: '', at: ctx.now, data: x.data });
+    const p = choosePartition(s, m, x.topic);
+    const open = (s.open[p] ??= []);
+    open.push(m);
+    if (open.length >= s.cfg.batchMax) seal(s, ctx, p);
+  }
+  const n = s.waiting.length;
+  s.waiting = [];
+  s.counts.produced += n;
+  ctx.note('produced', { pid: s.producerId, from: first, to: s.seq - 1, acks: s.cfg.acks });
 }

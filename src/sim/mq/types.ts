@@ -29,6 +29,8 @@ export interface MqMessage {
   at: Micros;
   /** Extra fields; the broker's transformation may drop some (`dropFields`). */
   fields?: Readonly<Record<string, string>>;
+  /** The payload, when a producer publishes what another node offered it (an APM metric sample); frozen. */
+  data?: unknown;
 }
 
 /** Commands of the partition's replicated state machine (the `cmd` of a Raft entry). */
@@ -79,6 +81,15 @@ export const PARTITION_DEFAULTS: Omit<PartitionConfig, 'topic' | 'partition'> = 
 
 export interface ProducerConfig {
   topic: string;
+  /**
+   * Where messages come from: `generate` makes `ratePerS` synthetic ones; `offer` publishes what a node on the same
+   * host hands it in `offer` messages (an APM ingestion server), to any of `topics`.
+   */
+  source: 'generate' | 'offer';
+  /** Every topic the producer may publish to (offer mode); default `[topic]`. */
+  topics: readonly string[];
+  /** Offer mode: messages held (open batches + batches awaiting an ack) beyond which an offer is dropped and counted. */
+  offerMax: number;
   /** Messages per second this producer creates, spread evenly. */
   ratePerS: number;
   /** When the producer stops creating messages (ms; 0 = never), so a run can drain. */
@@ -115,6 +126,9 @@ export interface ProducerConfig {
 }
 
 export const PRODUCER_DEFAULTS: Omit<ProducerConfig, 'topic'> = {
+  source: 'generate',
+  topics: [],
+  offerMax: 20_000,
   ratePerS: 100,
   stopAtMs: 0,
   acks: 'quorum',
@@ -140,7 +154,13 @@ export const PRODUCER_DEFAULTS: Omit<ProducerConfig, 'topic'> = {
 
 export interface ConsumerConfig {
   topic: string;
+  /** Every topic the group reads (an APM aggregator reads one topic per metric); default `[topic]`. */
+  topics: readonly string[];
   group: string;
+  /** Where processed messages are written; it answers `written`, and only then (at-least-once) are they acked. */
+  sink: NodeId;
+  /** Start outside the group, until the node on the same host sends `activate` (an autoscaler's standby). */
+  startIdle: boolean;
   mode: DeliveryMode;
   semantics: Semantics;
   /** Time to process one message. */
@@ -163,6 +183,9 @@ export interface ConsumerConfig {
 }
 
 export const CONSUMER_DEFAULTS: Omit<ConsumerConfig, 'topic' | 'group'> = {
+  topics: [],
+  sink: 'sink',
+  startIdle: false,
   mode: 'pull',
   semantics: 'at-least-once',
   processMs: 1,
@@ -207,15 +230,20 @@ export type MqRpc =
   | { kind: 'status?'; }
   | { kind: 'status'; partition: string; role: string; term: number; leader: NodeId | null; ready: number; inflight: number; lagMs: number }
   /** `producerId` null: a producer that just started (or restarted: memory lost) needs a fresh id. */
-  | { kind: 'lease?'; producer: NodeId; producerId: string | null; nonce: number; topic: string; reason: string }
+  | { kind: 'lease?'; producer: NodeId; producerId: string | null; nonce: number; topics: readonly string[]; reason: string }
   /** `nonce` echoes the request's: a restarted producer ignores answers meant for its earlier life. */
-  | { kind: 'lease'; producerId: string; nonce: number; topic: string; leaders: Record<string, NodeId | null>; load: Record<string, number>; until: Micros }
-  | { kind: 'join'; consumer: NodeId; group: string; topic: string }
+  | { kind: 'lease'; producerId: string; nonce: number; leaders: Record<string, NodeId | null>; topicOf: Record<string, string>; load: Record<string, number>; until: Micros }
+  | { kind: 'join'; consumer: NodeId; group: string; topics: readonly string[] }
   | { kind: 'leave'; consumer: NodeId; group: string }
   | { kind: 'heartbeat'; consumer: NodeId; group: string; generation: number }
   | { kind: 'assignment'; group: string; generation: number; partitions: Record<string, NodeId | null> }
   | { kind: 'write'; consumer: NodeId; wid: number; items: readonly Delivered[] }
-  | { kind: 'written'; wid: number };
+  | { kind: 'written'; wid: number }
+  /** A node hands its local producer messages to publish (the producer stamps ids and timestamps). */
+  | { kind: 'offer'; msgs: readonly { topic: string; key: string; bytes: number; data: unknown }[] }
+  /** A node tells its local consumer to join its group, or to leave it (autoscaling). */
+  | { kind: 'activate' }
+  | { kind: 'deactivate' };
 
 /** A message as delivered to a consumer: with its partition offset and how often it was delivered. */
 export interface Delivered {
