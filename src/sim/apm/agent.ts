@@ -1,0 +1,348 @@
+import { assert, fail } from '../kernel/assert.ts';
+import type { Rng } from '../kernel/rng.ts';
+import { ms, type Micros } from '../kernel/time.ts';
+import type { Message, NodeBehavior, NodeContext } from '../kernel/types.ts';
+import { AGENT_DEFAULTS, type AgentConfig, type ApmRpc, type MetricSample, type MetricSpec } from './types.ts';
+
+/**
+ * The APM agent: the process on every server that turns what the machine, the OS and the application do into
+ * metrics ("servers don't emit metrics — go deep: an agent collects and emits them"). Once a period (the notes: every
+ * second) it samples each metric of its catalogue and publishes the batch, stamped with the event time `t` (the start
+ * of the period it describes), to the load balancer `lb`.
+ *
+ * How a value is made depends on the metric's kind, the notes' "how often do you publish?":
+ * - `snapshot`: a reading at the second (CPU %) — a random walk pulled back towards `base`;
+ * - `max-of-second`: an aggregate of the second's events (the highest RPC latency) — the max of `eventsPerS`
+ *   log-normal draws, so one slow RPC in a thousand shows;
+ * - `count`: events counted in the second (incoming RPCs) — Poisson-like around `base`.
+ *
+ * Failures are expected, and each layer has its answer:
+ * - the network: try again. One request is on the wire at a time (oldest batch first); a batch not answered within
+ *   `requestTimeoutMs`, or refused, is sent again after a wait. Exponential backoff — 10, 20, 40, 80, 80 ms — is "a
+ *   binary search of what went wrong": a switch flap heals in a millisecond, a rebooting server in seconds, and
+ *   doubling the wait probes each scale with few attempts while easing the load on a clogged network. Fixed intervals
+ *   keep hammering at one scale. Jitter draws each wait from [½, 1½] × nominal: without it, agents that failed
+ *   together retry together (the herd) and knock the recovering service over again;
+ * - the agent itself: it heartbeats `alive` to the supervisor `sup`, which restarts it when it hangs. A restarted
+ *   process has lost its memory, so batches it buffered are gone (counted) — and the gap they leave on the dashboard
+ *   is itself the signal: missing data means something failed;
+ * - while the network is down batches wait in a bounded buffer; beyond `bufferMax` the oldest batch not on the wire is
+ *   dropped (counted and noted), because an agent must never eat the memory of the server it watches.
+ */
+
+/** One period's batch, waiting to be sent, on the wire, or waiting out a backoff. */
+interface Batch {
+  seq: number;
+  /** Event time (µs): the start of the period the samples describe. Retries keep it. */
+  t: Micros;
+  samples: readonly MetricSample[];
+  /** Sends so far (the publish message's `attempt` is this count once sent). */
+  attempt: number;
+}
+
+/**
+ * Where the head of the buffer stands: `idle` — nothing on the wire, the head (if any) may go now; `sent` — `buffer[0]`
+ * is on the wire until its `timeout` timer; `backoff` — `buffer[0]` failed and waits for the `backoff` timer.
+ */
+type Wire = 'idle' | 'sent' | 'backoff';
+
+export interface AgentState {
+  cfg: AgentConfig;
+  status: 'running' | 'hung';
+  /** When the process hung (µs), or -1. */
+  hungAt: Micros;
+  /** Current level of every `snapshot` metric's random walk, unskewed. */
+  walk: Record<string, number>;
+  nextSeq: number;
+  heartbeatSeq: number;
+  /** Unacknowledged batches, oldest first; `buffer[0]` is the only one ever on the wire. */
+  buffer: Batch[];
+  wire: Wire;
+  /** Consecutive failed attempts since the last success: the exponent of the backoff. */
+  failures: number;
+  counts: { sampled: number; published: number; retries: number; dropped: number; restarts: number };
+}
+
+type Ctx = NodeContext;
+
+/** Limits on what one agent may be configured to do (config errors are caught at boot). */
+export const AGENT_METRICS_MAX = 10_000;
+export const EVENTS_PER_S_MAX = 10_000;
+export const BUFFER_MAX_LIMIT = 100_000;
+/** The share of the distance back to `base` a snapshot walk closes each period: keeps the walk bounded. */
+export const SNAPSHOT_PULL = 0.1;
+/** A CPU reading is a percentage. */
+export const CPU_PERCENT_MAX = 100;
+/** Header bytes of one publish on the wire (server, seq, event time). */
+export const PUBLISH_HEADER_BYTES = 24;
+const LB = 'lb';
+const SUPERVISOR = 'sup';
+
+export const apmAgent: NodeBehavior<AgentState, Partial<AgentConfig>> = {
+  kind: 'apm-agent',
+  boot(config, _disk, ctx) {
+    const cfg = { ...AGENT_DEFAULTS, ...config } as AgentConfig;
+    validate(cfg);
+    if (!ctx.peers.includes(LB)) fail(`apm agent ${ctx.id}: no load balancer node "${LB}"`);
+    const s: AgentState = {
+      cfg, status: 'running', hungAt: -1, walk: freshWalk(cfg.metrics), nextSeq: 1, heartbeatSeq: 0, buffer: [], wire: 'idle', failures: 0,
+      counts: { sampled: 0, published: 0, retries: 0, dropped: 0, restarts: 0 },
+    };
+    start(s, ctx);
+    const hangAt = ms(cfg.hangAtMs);
+    if (cfg.hangAtMs > 0 && hangAt > ctx.now) ctx.setTimer('hang', hangAt - ctx.now);
+    return s;
+  },
+  view: (s) => ({
+    server: s.cfg.server, status: s.status, hungAt: s.hungAt, nextSeq: s.nextSeq, wire: s.wire, failures: s.failures, counts: s.counts,
+    buffered: s.buffer.length, buffer: s.buffer.slice(0, 10).map((b) => ({ seq: b.seq, t: b.t, attempt: b.attempt })),
+  }),
+  headline: (s) => ({ role: 'agent', status: s.status, buffered: s.buffer.length, published: s.counts.published }),
+  step(s, input, ctx) {
+    if (s.status === 'hung') return stepHung(s, input.type === 'message' ? input.msg : null, ctx);
+    if (input.type === 'message') return receive(s, input.msg, ctx);
+    switch (input.name) {
+      case 'sample':
+        return samplePeriod(s, ctx);
+      case 'heartbeat':
+        return heartbeat(s, ctx);
+      case 'timeout':
+        if (s.wire !== 'sent') fail(`apm agent ${ctx.id}: a timeout with nothing on the wire`);
+        return retry(s, ctx, 'timeout');
+      case 'backoff':
+        if (s.wire !== 'backoff') fail(`apm agent ${ctx.id}: a backoff timer while ${s.wire}`);
+        s.wire = 'idle';
+        return pump(s, ctx);
+      case 'hang':
+        return hang(s, ctx);
+      default:
+        fail(`apm agent has no timer ${input.name}`);
+    }
+  },
+};
+
+function validate(cfg: AgentConfig): void {
+  if (!(typeof cfg.server === 'string' && cfg.server.length > 0)) fail('apm agent: server is required');
+  if (!(cfg.metrics.length >= 1 && cfg.metrics.length <= AGENT_METRICS_MAX)) fail(`apm agent: 1..${AGENT_METRICS_MAX} metrics`);
+  if (new Set(cfg.metrics.map((m) => m.name)).size !== cfg.metrics.length) fail('apm agent: metric names must be unique');
+  for (const m of cfg.metrics) {
+    if (!(Number.isFinite(m.base) && m.base >= 0 && Number.isFinite(m.spread) && m.spread >= 0)) fail(`apm agent: metric ${m.name} needs base, spread >= 0`);
+    const events = m.eventsPerS ?? 1;
+    if (m.kind === 'max-of-second' && !(Number.isInteger(events) && events >= 1 && events <= EVENTS_PER_S_MAX)) fail(`apm agent: ${m.name}.eventsPerS must be 1..${EVENTS_PER_S_MAX}`);
+  }
+  if (!(cfg.publishEveryMs > 0 && cfg.heartbeatMs > 0 && cfg.requestTimeoutMs > 0)) fail('apm agent: periods and timeouts must be positive');
+  if (!(cfg.phaseMs >= 0 && cfg.phaseMs < cfg.publishEveryMs)) fail('apm agent: phaseMs must be within [0, publishEveryMs)');
+  if (!(cfg.backoffBaseMs > 0 && cfg.backoffMaxMs >= cfg.backoffBaseMs)) fail('apm agent: need 0 < backoffBaseMs <= backoffMaxMs');
+  if (!(Number.isInteger(cfg.bufferMax) && cfg.bufferMax >= 1 && cfg.bufferMax <= BUFFER_MAX_LIMIT)) fail(`apm agent: bufferMax must be 1..${BUFFER_MAX_LIMIT}`);
+  if (!(cfg.hangAtMs >= 0 && cfg.bytesPerSample > 0 && cfg.compression >= 1)) fail('apm agent: hangAtMs >= 0, bytesPerSample > 0, compression >= 1');
+  for (const [name, k] of Object.entries(cfg.skew)) if (!(Number.isFinite(k) && k >= 0)) fail(`apm agent: skew of ${name} must be >= 0`);
+}
+
+function freshWalk(metrics: readonly MetricSpec[]): Record<string, number> {
+  const walk: Record<string, number> = {};
+  for (const m of metrics) if (m.kind === 'snapshot') walk[m.name] = m.base;
+  return walk;
+}
+
+/** (Re)starts the process's loops: sampling aligned to whole periods of virtual time, and heartbeats from now. */
+function start(s: AgentState, ctx: Ctx): void {
+  const period = ms(s.cfg.publishEveryMs);
+  const phase = ms(s.cfg.phaseMs);
+  const next = (Math.max(0, Math.floor((ctx.now - phase) / period)) + 1) * period + phase;
+  assert(next > ctx.now, 'the next period boundary is in the future');
+  ctx.setTimer('sample', next - ctx.now);
+  ctx.state('status', 'running');
+  heartbeat(s, ctx);
+}
+
+function heartbeat(s: AgentState, ctx: Ctx): void {
+  ctx.setTimer('heartbeat', ms(s.cfg.heartbeatMs));
+  if (!ctx.peers.includes(SUPERVISOR)) return; // a topology without a supervisor: nobody listens
+  s.heartbeatSeq++;
+  ctx.send(SUPERVISOR, 'alive', Object.freeze({ kind: 'alive', server: s.cfg.server, seq: s.heartbeatSeq }) satisfies ApmRpc, 16);
+}
+
+/** End of a period: sample it, buffer the batch, and send if the wire is free. */
+function samplePeriod(s: AgentState, ctx: Ctx): void {
+  const period = ms(s.cfg.publishEveryMs);
+  const phase = ms(s.cfg.phaseMs);
+  const boundary = Math.floor((ctx.now - phase) / period) * period;
+  ctx.setTimer('sample', boundary + period + phase - ctx.now);
+  const t = boundary - period;
+  assert(t >= 0 && t + period <= ctx.now, 'a batch describes a period that has ended');
+  const samples = sample(s, ctx.rng('sample'));
+  s.counts.sampled++;
+  ctx.note('sampled', { server: s.cfg.server, t, samples });
+  s.buffer.push({ seq: s.nextSeq++, t, samples, attempt: 0 });
+  if (s.buffer.length > s.cfg.bufferMax) dropOldest(s, ctx);
+  assert(s.buffer.length <= s.cfg.bufferMax, 'the buffer stays within bufferMax');
+  pump(s, ctx);
+}
+
+/** One period's values, in catalogue order, skewed, rounded to 3 decimals to keep traces compact. Frozen: it is sent. */
+function sample(s: AgentState, rng: Rng): readonly MetricSample[] {
+  const out: MetricSample[] = [];
+  for (const m of s.cfg.metrics) {
+    let v: number;
+    switch (m.kind) {
+      case 'snapshot': {
+        const level = s.walk[m.name];
+        const next = Math.max(0, level + m.spread * normal(rng) + SNAPSHOT_PULL * (m.base - level));
+        s.walk[m.name] = m.name === 'cpu' ? Math.min(CPU_PERCENT_MAX, next) : next;
+        v = s.walk[m.name];
+        break;
+      }
+      case 'max-of-second': {
+        // The max of n log-normal draws is base × exp(spread × the max of n standard normals). n is bounded
+        // (EVENTS_PER_S_MAX), so every event is drawn — it is the work the agent does too: look at each, keep the max.
+        let z = -Infinity;
+        for (let i = 0; i < (m.eventsPerS ?? 1); i++) z = Math.max(z, normal(rng));
+        v = m.base * Math.exp(m.spread * z);
+        break;
+      }
+      case 'count':
+        // Poisson(base) by its normal approximation (mean and variance both base), fine for the counts here (≥ 20).
+        v = Math.max(0, Math.round(m.base + Math.sqrt(m.base) * normal(rng)));
+        break;
+      default:
+        fail(`apm agent: unknown metric kind ${(m as MetricSpec).kind as string}`);
+    }
+    v *= s.cfg.skew[m.name] ?? 1;
+    if (m.name === 'cpu') v = Math.min(CPU_PERCENT_MAX, v);
+    if (!(Number.isFinite(v) && v >= 0)) fail(`apm agent: metric ${m.name} sampled ${v}`);
+    out.push(Object.freeze({ metric: m.name, value: Math.round(v * 1000) / 1000 }));
+  }
+  return Object.freeze(out);
+}
+
+/** A standard normal draw (Box–Muller); `1 - next()` lies in (0, 1], so the logarithm is finite. */
+function normal(rng: Rng): number {
+  const u = 1 - rng.next();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
+}
+
+/** The buffer is full: drop the oldest batch that is not on the wire (an answer may still come for that one). */
+function dropOldest(s: AgentState, ctx: Ctx): void {
+  const i = s.wire === 'sent' ? 1 : 0;
+  assert(i < s.buffer.length, 'a full buffer holds a batch off the wire');
+  const [b] = s.buffer.splice(i, 1);
+  s.counts.dropped++;
+  ctx.count('apm.dropped');
+  ctx.note('buffer-drop', { seq: b.seq, t: b.t, buffered: s.buffer.length });
+}
+
+/** Sends the oldest batch when nothing is on the wire and no backoff is running. */
+function pump(s: AgentState, ctx: Ctx): void {
+  if (s.wire !== 'idle' || s.buffer.length === 0) return;
+  const b = s.buffer[0];
+  b.attempt++;
+  const body = Object.freeze({ kind: 'publish', agent: ctx.id, server: s.cfg.server, seq: b.seq, t: b.t, samples: b.samples, attempt: b.attempt }) satisfies ApmRpc;
+  ctx.send(LB, 'publish', body, publishBytes(s.cfg, b.samples.length));
+  ctx.setTimer('timeout', ms(s.cfg.requestTimeoutMs));
+  s.wire = 'sent';
+}
+
+/** Bytes of a publish on the wire: a header plus the compressed samples (ingestion pays CPU to undo the compression). */
+export function publishBytes(cfg: Pick<AgentConfig, 'bytesPerSample' | 'compression'>, samples: number): number {
+  assert(samples >= 0 && cfg.compression >= 1, 'publishBytes: samples >= 0, compression >= 1');
+  return Math.max(1, Math.ceil(PUBLISH_HEADER_BYTES + (samples * cfg.bytesPerSample) / cfg.compression));
+}
+
+/**
+ * The wait before retry number `retry` (1 for the first): exponential doubles from the base up to the cap (10, 20, 40,
+ * 80, 80 ms), fixed repeats the base; jitter draws the wait from [½, 1½] × nominal. In microseconds.
+ */
+export function retryWaitUs(cfg: Pick<AgentConfig, 'retry' | 'backoffBaseMs' | 'backoffMaxMs' | 'jitter'>, retry: number, draw: () => number): Micros {
+  assert(Number.isInteger(retry) && retry >= 1, 'retries count from 1');
+  const nominal = cfg.retry === 'fixed' ? cfg.backoffBaseMs : Math.min(cfg.backoffMaxMs, cfg.backoffBaseMs * 2 ** Math.min(retry - 1, 30));
+  const wait = ms(cfg.jitter ? nominal * (0.5 + draw()) : nominal);
+  assert(wait >= 0, 'a wait is never negative');
+  return wait;
+}
+
+function retry(s: AgentState, ctx: Ctx, why: string): void {
+  assert(s.wire === 'sent' && s.buffer.length > 0, 'only a batch on the wire fails');
+  const b = s.buffer[0];
+  s.failures++;
+  const rng = ctx.rng('backoff');
+  const wait = retryWaitUs(s.cfg, s.failures, () => rng.next());
+  s.wire = 'backoff';
+  ctx.setTimer('backoff', wait);
+  s.counts.retries++;
+  ctx.count('apm.retries');
+  ctx.note('retry', { seq: b.seq, t: b.t, attempt: b.attempt + 1, retry: s.failures, waitMs: wait / 1000, why });
+}
+
+function receive(s: AgentState, msg: Message, ctx: Ctx): void {
+  const body = msg.body as ApmRpc;
+  switch (body.kind) {
+    case 'published':
+      return answered(s, body, ctx);
+    case 'restart':
+      // Not hung: the supervisor lost our heartbeats to the network, not to a hang. It cannot tell the two apart.
+      return void ctx.note('restart-ignored', { reason: body.reason });
+    default:
+      fail(`apm agent got ${body.kind} from ${msg.from}`);
+  }
+}
+
+/**
+ * An answer for the head batch. Any `ok` for its seq settles it — even a late one for an attempt already given up on
+ * (the data did get through; sending it again would only duplicate it). A refusal counts only when it answers the
+ * attempt now on the wire; refusals of older attempts are stale.
+ */
+function answered(s: AgentState, a: Extract<ApmRpc, { kind: 'published' }>, ctx: Ctx): void {
+  const b = s.buffer[0];
+  if (b === undefined || a.seq !== b.seq) return; // settled or dropped already
+  if (!a.ok) {
+    if (s.wire === 'sent' && a.attempt === b.attempt) {
+      ctx.cancelTimer('timeout');
+      retry(s, ctx, a.reason);
+    }
+    return;
+  }
+  ctx.cancelTimer(s.wire === 'sent' ? 'timeout' : 'backoff');
+  s.buffer.shift();
+  s.wire = 'idle';
+  s.failures = 0;
+  s.counts.published++;
+  ctx.count('apm.published');
+  // From when the batch was ready (its period over, at this agent's phase) to its acceptance: network, balancer and
+  // ingestion queue, plus every retry's wait.
+  const readyAt = b.t + ms(s.cfg.publishEveryMs) + ms(s.cfg.phaseMs);
+  ctx.observe('apm.publishDelayMs', Math.max(0, ctx.now - readyAt) / 1000);
+  ctx.note('published', { seq: b.seq, t: b.t, attempt: a.attempt });
+  pump(s, ctx);
+}
+
+/** The process hangs: from now on it ignores every timer and message but the supervisor's `restart`. */
+function hang(s: AgentState, ctx: Ctx): void {
+  s.status = 'hung';
+  s.hungAt = ctx.now;
+  ctx.state('status', 'hung');
+  ctx.note('hung', { server: s.cfg.server, buffered: s.buffer.length });
+}
+
+/**
+ * A hung process: timers still fire and messages still arrive, and nothing answers. Only the supervisor's `restart`
+ * gets through — it kills the process and starts a new one, which has lost what the old one held in memory: its
+ * buffered batches (counted as dropped) and its sampling state. Sequence numbers go on (a real agent would keep them
+ * on disk or mark its incarnation) so the trace never shows one seq for two batches.
+ */
+function stepHung(s: AgentState, msg: Message | null, ctx: Ctx): void {
+  if (msg === null || (msg.body as ApmRpc).kind !== 'restart') return;
+  const lost = s.buffer.map((b) => b.t);
+  s.counts.dropped += lost.length;
+  if (lost.length > 0) ctx.count('apm.dropped', lost.length);
+  s.counts.restarts++;
+  ctx.note('restarted', { server: s.cfg.server, hungForMs: (ctx.now - s.hungAt) / 1000, lost: lost.length, lostTs: Object.freeze(lost) });
+  ctx.cancelTimer('timeout');
+  ctx.cancelTimer('backoff');
+  s.status = 'running';
+  s.hungAt = -1;
+  s.walk = freshWalk(s.cfg.metrics);
+  s.buffer = [];
+  s.wire = 'idle';
+  s.failures = 0;
+  start(s, ctx);
+}

@@ -1,0 +1,243 @@
+import type { Micros } from '../kernel/time.ts';
+import type { NodeId } from '../kernel/types.ts';
+import type { AggregateValue } from './window.ts';
+import type { Sketch } from './sketch.ts';
+
+/**
+ * The APM pipeline of the lecture's case study ("Case Study: APM"): agents on servers → load balancer → stateless
+ * ingestion servers → the message queue (one topic per metric by default) → aggregation servers → time-series store
+ * → dashboard query service. This file holds the contracts between those parts: node configs and the messages they
+ * exchange. Node ids the parts assume (a scenario builder lays them out, see src/scenarios/apm-common.ts):
+ *
+ * - agent `<server>.agent` on host `<server>` (server names like `web-1`), supervisor `sup`, load balancer `lb`;
+ * - ingestion servers `ingest-1…`, each with its MQ producer `ingest-1.producer` on the same host;
+ * - aggregators `agg-1…`, each with its MQ consumer `agg-1.consumer` on the same host (the consumer's sink is the
+ *   aggregator: it answers a `write` with `written` once every window holding those samples is stored, so the
+ *   consumer acks a sample only after its windows are durable — the notes' "write data point, then ack");
+ * - the time-series store `tsdb`, the dashboard query service `dash`, the autoscaler `scaler`, and the MQ's
+ *   coordinator `ctl` and partitions as in the message-queue scenarios.
+ */
+
+/** How a metric's per-second value is made on the agent (the notes: snapshot vs per-second aggregate). */
+export type MetricKind =
+  /** A reading at the second (CPU %): a bounded random walk around `base`. */
+  | 'snapshot'
+  /** The highest of the second's events (max RPC latency): the max of `eventsPerS` log-normal draws around `base`. */
+  | 'max-of-second'
+  /** Events counted in the second (incoming RPCs): Poisson-like around `base`. */
+  | 'count';
+
+export interface MetricSpec {
+  name: string;
+  kind: MetricKind;
+  /** Typical value (percent, ms, count). */
+  base: number;
+  /** Spread: the walk's step for `snapshot`, the log-normal sigma for `max-of-second`, unused for `count`. */
+  spread: number;
+  /** `max-of-second`: events per second whose maximum is reported. */
+  eventsPerS?: number;
+}
+
+/** The lecture's example metrics (M_cpu, M_latency, M_rpcs, M_carts, M_ack): the default catalogue. */
+export const DEFAULT_METRICS: readonly MetricSpec[] = [
+  { name: 'cpu', kind: 'snapshot', base: 40, spread: 4 },
+  { name: 'rpc.latency', kind: 'max-of-second', base: 20, spread: 0.5, eventsPerS: 50 },
+  { name: 'rpc.count', kind: 'count', base: 200, spread: 0 },
+  { name: 'carts', kind: 'snapshot', base: 120, spread: 6 },
+  { name: 'mq.unacked', kind: 'snapshot', base: 10, spread: 2 },
+];
+
+/** Network retry policy of an agent: the notes' exponential backoff 10/20/40/80 ms, or fixed intervals. */
+export type RetryPolicy = 'exponential' | 'fixed';
+
+export interface AgentConfig {
+  /** The server this agent runs on (its host id), e.g. `web-1`. */
+  server: string;
+  metrics: readonly MetricSpec[];
+  /** Publish period (the notes: every second). */
+  publishEveryMs: number;
+  /**
+   * Where in each period this agent publishes (ms after the boundary): real agents are not synchronised, and a load
+   * balancer sees their requests spread out. 0 = exactly on the boundary, as every agent of a fresh fleet would.
+   */
+  phaseMs: number;
+  retry: RetryPolicy;
+  /** Exponential: first wait, doubling per attempt up to `backoffMaxMs` (10, 20, 40, 80…). Fixed: the wait. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Jitter: each wait drawn uniformly from [½, 1½] of its nominal value (breaks up a herd of synchronized retries). */
+  jitter: boolean;
+  /** A publish with no answer within this is retried. */
+  requestTimeoutMs: number;
+  /** Batches kept while the network is down; beyond it the oldest is dropped (and counted). */
+  bufferMax: number;
+  /** Heartbeat to the supervisor. */
+  heartbeatMs: number;
+  /** The agent process hangs at this time (ms; 0 = never): it stops sampling until the supervisor restarts it. */
+  hangAtMs: number;
+  /** Multiplies every value this server reports for the named metrics (a hot or slow server), e.g. {"rpc.latency": 8}. */
+  skew: Readonly<Record<string, number>>;
+  /** Bytes per sample on the wire before compression, and the compression ratio ingestion must undo (CPU). */
+  bytesPerSample: number;
+  compression: number;
+}
+
+export const AGENT_DEFAULTS: Omit<AgentConfig, 'server'> = {
+  metrics: DEFAULT_METRICS,
+  publishEveryMs: 1000,
+  phaseMs: 0,
+  retry: 'exponential',
+  backoffBaseMs: 10,
+  backoffMaxMs: 80,
+  jitter: true,
+  requestTimeoutMs: 100,
+  bufferMax: 60,
+  heartbeatMs: 500,
+  hangAtMs: 0,
+  skew: {},
+  bytesPerSample: 16,
+  compression: 4,
+};
+
+/** One metric value of one second on one server. `t` is the event time: the start of the second it describes. */
+export interface MetricSample {
+  metric: string;
+  value: number;
+}
+
+/**
+ * The supervisor (`sup`): watches the agents' heartbeats and restarts a hung agent. An agent silent for
+ * `missedMax` × `heartbeatMs` is reported silent and sent `restart`.
+ */
+export interface SupervisorConfig {
+  /** The agents it watches, by node id (`<server>.agent`). */
+  agents: readonly NodeId[];
+  /** How often it checks; agents heartbeat at (about) the same period. */
+  heartbeatMs: number;
+  /** Heartbeats an agent may miss before it counts as silent. */
+  missedMax: number;
+}
+
+export const SUPERVISOR_DEFAULTS: Omit<SupervisorConfig, 'agents'> = { heartbeatMs: 500, missedMax: 3 };
+
+export type LbPolicy = 'round-robin' | 'least-busy';
+
+export interface LbConfig {
+  policy: LbPolicy;
+  /** Ingestion servers behind it, in order. */
+  backends: readonly NodeId[];
+  /**
+   * Least-busy asks every backend for its queue length this often (the cost of knowing: 2 × backends messages per
+   * poll) and adds the requests it forwarded since; 0 = use only its own count of outstanding requests.
+   */
+  loadPollMs: number;
+  /** A forwarded request with no answer within this is failed back to the agent. */
+  requestTimeoutMs: number;
+}
+
+export const LB_DEFAULTS: Omit<LbConfig, 'backends'> = { policy: 'round-robin', loadPollMs: 100, requestTimeoutMs: 500 };
+
+/** How ingestion names topics (the notes' "how many topics?"). */
+export type TopicStrategy = 'one-topic' | 'per-server' | 'per-metric';
+
+export interface IngestConfig {
+  /** CPU time to unpack and decompress one request (fixed part) and per sample. */
+  unpackUs: Micros;
+  perSampleUs: Micros;
+  /** A slow server: multiplies its CPU times (the least-busy scenario's straggler). */
+  slowdown: number;
+  /** Requests waiting for the CPU; beyond it a request is refused (back-pressure to the agent, which retries). */
+  queueMax: number;
+  topics: TopicStrategy;
+  /** Metrics some stored query reads; the rest are dropped here (the notes' idea). Empty = keep all. */
+  keepMetrics: readonly string[];
+  /** The local MQ producer this server publishes through. */
+  producer: NodeId;
+}
+
+export const INGEST_DEFAULTS: Omit<IngestConfig, 'producer'> = {
+  unpackUs: 200,
+  perSampleUs: 5,
+  slowdown: 1,
+  queueMax: 200,
+  topics: 'per-metric',
+  keepMetrics: [],
+};
+
+/** The topic a sample goes to under each strategy, and its partition key. */
+export function topicOf(strategy: TopicStrategy, server: string, metric: string): { topic: string; key: string } {
+  switch (strategy) {
+    case 'one-topic':
+      return { topic: 'metrics', key: metric };
+    case 'per-server':
+      return { topic: `server.${server}`, key: metric };
+    case 'per-metric':
+      return { topic: `metric.${metric}`, key: server };
+  }
+}
+
+/** The payload of one MQ message of the pipeline: one sample, with its server and event time. */
+export interface SamplePayload {
+  server: string;
+  metric: string;
+  /** Event time (µs): the start of the second the agent sampled. */
+  t: Micros;
+  value: number;
+}
+
+/** A stored point's key: one query, one window, one source partition (a metric's partitions are merged on read). */
+export interface PointKey {
+  query: string;
+  /** Window start (µs). */
+  start: Micros;
+  /** The MQ partition the samples came through; the dashboard merges a window's partials across partitions. */
+  partition: string;
+}
+
+/** One window's result for one partition, as an aggregator writes it. */
+export interface PointWrite extends PointKey {
+  end: Micros;
+  count: number;
+  /** Samples that arrived after this window closed (counted, not aggregated). */
+  late: number;
+  /** In the query's COMPUTE order. Percentiles here are the sketch's (exact ones need every raw value). */
+  values: readonly AggregateValue[];
+  /** Mergeable summary, so partials of one window combine into true min / max / avg / percentiles. */
+  sum: number;
+  min: number | null;
+  max: number | null;
+  sketch: Sketch;
+  /** The aggregator that computed it. */
+  by: NodeId;
+}
+
+/** Messages between the pipeline's parts (the MQ's own messages are in ../mq/types.ts). */
+export type ApmRpc =
+  /** agent → lb → ingestion: one second of one server's metrics (`seq` per agent; retries keep it). */
+  | { kind: 'publish'; agent: NodeId; server: string; seq: number; t: Micros; samples: readonly MetricSample[]; attempt: number }
+  /**
+   * ingestion → lb → agent. `ok: false` with a reason: refused (queue full, no backend) — the agent retries.
+   * `attempt` echoes the publish it answers, so an agent can tell a late answer to an attempt it already gave up on
+   * from the answer to the attempt it is waiting for.
+   */
+  | { kind: 'published'; agent: NodeId; seq: number; attempt: number; ok: boolean; reason: string; by: NodeId }
+  | { kind: 'load?' }
+  | { kind: 'load'; queue: number }
+  /** agent → supervisor, and the supervisor's restart order for a hung agent. */
+  | { kind: 'alive'; server: string; seq: number }
+  | { kind: 'restart'; reason: string }
+  /** ingestion → its local producer: messages to publish (the producer stamps ids and timestamps). */
+  | { kind: 'offer'; msgs: readonly { topic: string; key: string; bytes: number; data: SamplePayload }[] }
+  /** aggregator → tsdb, and its answer (`duplicate`: that key was stored before; `conflict`: with other values). */
+  | { kind: 'write-point'; point: PointWrite }
+  | { kind: 'point-stored'; key: PointKey; ok: boolean; duplicate: boolean; conflict: boolean }
+  /** dashboard → tsdb: the points of a query from window start `from` on (inclusive). */
+  | { kind: 'read'; rid: number; query: string; from: Micros }
+  /**
+   * tsdb → dashboard: ordered by (start, partition), at most READ_POINTS_MAX (tsdb.ts), cut at a window boundary so a
+   * window's partials arrive together; `more`: points with later starts were left out (ask again after the last).
+   */
+  | { kind: 'read-reply'; rid: number; query: string; points: readonly PointWrite[]; more: boolean }
+  /** autoscaler → aggregator: join the consumer group, or leave it. */
+  | { kind: 'activate' }
+  | { kind: 'deactivate' };
