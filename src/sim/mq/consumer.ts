@@ -170,8 +170,10 @@ function assigned(s: ConsumerState, ctx: Ctx, a: Extract<MqRpc, { kind: 'assignm
     ctx.state('partitions', Object.keys(a.partitions).join(' '));
     const next: Record<string, Part> = {};
     for (const p of Object.keys(a.partitions)) next[p] = s.parts[p] ?? { leader: null, fetching: false, asked: 0, fetchSentAt: 0, subscribedAt: -Infinity };
+    const revoked = Object.keys(s.parts).filter((p) => next[p] === undefined);
     s.parts = next;
     s.generation = a.generation;
+    if (s.cfg.revokeNotice && revoked.length > 0) ctx.send(s.cfg.sink, 'revoked', { kind: 'revoked', partitions: Object.freeze(revoked) } satisfies MqRpc, 16 + 8 * revoked.length);
   }
   for (const [p, leader] of Object.entries(a.partitions)) {
     const part = s.parts[p];

@@ -37,6 +37,9 @@ export interface CoordinatorState {
   producerIds: Record<NodeId, string>;
   nextProducerId: number;
   leaderChanges: number;
+  /** Boot count (persisted) and a counter, ordering owner notices to partition leaders across coordinator restarts. */
+  epoch: number;
+  ownersSeq: number;
 }
 
 type Ctx = NodeContext;
@@ -51,8 +54,10 @@ export const mqCoordinator: NodeBehavior<CoordinatorState, Partial<CoordinatorCo
       partitions[name] = { topic: p.topic, replicas: [...p.replicas], leader: null, term: 0, seenAt: -Infinity, ready: 0, inflight: 0, lagMs: 0 };
     }
     const next = (disk.producerIds as number | undefined) ?? 1;
+    const epoch = ((disk.epoch as number | undefined) ?? 0) + 1;
+    ctx.persist({ op: 'put', key: 'epoch', value: epoch }, true);
     ctx.setTimer('poll', 0);
-    return { cfg, partitions, groups: {}, producerIds: {}, nextProducerId: next, leaderChanges: 0 };
+    return { cfg, partitions, groups: {}, producerIds: {}, nextProducerId: next, leaderChanges: 0, epoch, ownersSeq: 0 };
   },
   view: (s) => ({
     partitions: s.partitions,
@@ -89,12 +94,14 @@ function poll(s: CoordinatorState, ctx: Ctx): void {
 
 function setLeader(s: CoordinatorState, ctx: Ctx, name: string, leader: NodeId | null, term: number): void {
   const p = s.partitions[name];
-  if (leader !== p.leader) {
+  const changed = leader !== p.leader;
+  if (changed) {
     if (leader !== null) s.leaderChanges++;
     ctx.state(`leader:${name}`, leader);
   }
   p.leader = leader;
   p.term = term;
+  if (changed && leader !== null) tellOwners(s, ctx, name);
 }
 
 function receive(s: CoordinatorState, msg: Message, ctx: Ctx): void {
@@ -137,6 +144,14 @@ function receive(s: CoordinatorState, msg: Message, ctx: Ctx): void {
       ctx.send(msg.from, 'lease', { kind: 'lease', producerId: id, nonce: body.nonce, leaders, topicOf, load, until } satisfies MqRpc, 32 + 24 * Object.keys(leaders).length);
       return;
     }
+    case 'lag?': {
+      const partitions: Extract<MqRpc, { kind: 'lag' }>['partitions'] = {};
+      for (const [name, p] of Object.entries(s.partitions)) {
+        if (body.topics.includes(p.topic)) partitions[name] = { ready: p.ready, inflight: p.inflight, lagMs: p.lagMs, leader: p.leader };
+      }
+      ctx.send(msg.from, 'lag', { kind: 'lag', partitions } satisfies MqRpc, 16 + 24 * Object.keys(partitions).length);
+      return;
+    }
     case 'join': {
       const g = (s.groups[body.group] ??= { topics: [...body.topics], generation: 0, members: {}, assignment: {} });
       const isNew = g.members[body.consumer] === undefined;
@@ -177,7 +192,20 @@ function rebalance(s: CoordinatorState, ctx: Ctx, name: string, g: Group, why: s
   for (const c of members) g.assignment[c] = [];
   if (members.length > 0) parts.forEach((p, i) => g.assignment[members[i % members.length]].push(p));
   ctx.note('rebalance', { group: name, generation: g.generation, why, assignment: g.assignment });
+  for (const p of parts) tellOwners(s, ctx, p);
   for (const c of members) sendAssignment(s, ctx, name, g, c);
+}
+
+/** Tells the partition's leader (when known) which consumers of any group own it now. */
+function tellOwners(s: CoordinatorState, ctx: Ctx, partition: string): void {
+  const leader = s.partitions[partition].leader;
+  const owners: NodeId[] = [];
+  for (const g of Object.values(s.groups)) {
+    for (const [c, parts] of Object.entries(g.assignment)) if (parts.includes(partition)) owners.push(c);
+  }
+  if (leader === null || (owners.length === 0 && !Object.values(s.groups).some((g) => g.topics.includes(s.partitions[partition].topic)))) return;
+  const seq = ++s.ownersSeq;
+  ctx.send(leader, 'owners', { kind: 'owners', partition, owners: Object.freeze(owners.sort()), epoch: s.epoch, seq } satisfies MqRpc, 24 + 8 * owners.length);
 }
 
 function sendAssignment(s: CoordinatorState, ctx: Ctx, name: string, g: Group, consumer: NodeId): void {

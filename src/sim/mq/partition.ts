@@ -6,7 +6,7 @@ import type { Entry, Role } from '../raft/types.ts';
 import {
   inflightAdd, inflightCreate, inflightHas, inflightIds, inflightPeek, inflightPopDue, inflightRemove, inflightSize,
   readyCreate, readyHas, readyIds, readyLaneSizes, readyPeekOldest, readyPop, readyPush, readyRemove, readySize,
-  type InflightHeap, type ReadyIndex,
+  type InflightHeap, type InflightRecord, type ReadyIndex,
 } from './index.ts';
 import { PARTITION_DEFAULTS, type Delivered, type MqCommand, type MqMessage, type MqRpc, type PartitionConfig } from './types.ts';
 
@@ -65,6 +65,8 @@ export interface PartitionState {
   subscribers: Subscriber[];
   /** Leader only, `replicatedAcks` off: acks the leader knows and its followers never learn. */
   localAcks: Record<string, true>;
+  /** Leader only: the consumers owning this partition, as the control plane last said (null: never told). */
+  owners: { list: readonly NodeId[]; epoch: number; seq: number } | null;
 }
 
 const GONE_MAX = 10_000;
@@ -81,7 +83,7 @@ registerMachine('mq', {
     return {
       cfg, msgs: {}, ready: readyCreate(cfg.lanes), inflight: inflightCreate(), dead: { count: 0, recent: [] },
       counts: { produced: 0, acked: 0, dead: 0, expired: 0, requeued: 0, delivered: 0, dupAcks: 0 },
-      gone: {}, goneOrder: [], waiters: [], fetches: [], subscribers: [], localAcks: {},
+      gone: {}, goneOrder: [], waiters: [], fetches: [], subscribers: [], localAcks: {}, owners: null,
     } satisfies PartitionState;
   },
   apply,
@@ -228,6 +230,9 @@ function receive(m: RaftMemory, msg: Message, ctx: Ctx): boolean {
     case 'ack':
       ack(m, body.consumer, body.ids, ctx);
       return true;
+    case 'owners':
+      if (m.role === 'leader') ownersChanged(m, ctx, body);
+      return true;
     default:
       return false;
   }
@@ -339,7 +344,8 @@ function serve(m: RaftMemory, ctx: Ctx): void {
   if (s.fetches.length > 0 && readySize(s.ready) > 0) {
     const still: PendingFetch[] = [];
     for (const f of s.fetches) {
-      const got = take(m, ctx, f.consumer, f.max, f.laneFilter, f.keyPrefix);
+      // Fenced: a consumer a rebalance took this partition from gets nothing; its long poll runs out empty.
+      const got = owns(s, f.consumer) ? take(m, ctx, f.consumer, f.max, f.laneFilter, f.keyPrefix) : [];
       if (got.length > 0) deliver(m, ctx, f.consumer, got);
       else still.push(f);
     }
@@ -348,13 +354,18 @@ function serve(m: RaftMemory, ctx: Ctx): void {
   for (const sub of s.subscribers) {
     if (readySize(s.ready) === 0) break;
     const room = sub.window === 0 ? 256 : sub.window - sub.out;
-    if (room <= 0) continue;
+    if (room <= 0 || !owns(s, sub.consumer)) continue;
     const got = take(m, ctx, sub.consumer, room, sub.laneFilter, sub.keyPrefix);
     if (got.length === 0) continue;
     sub.out += got.length;
     deliver(m, ctx, sub.consumer, got);
     if (sub.window === 0 && readySize(s.ready) > 0) ticking(m, ctx); // unbounded push keeps pushing next tick
   }
+}
+
+/** True unless the control plane said this partition belongs to other consumers. */
+function owns(s: PartitionState, consumer: NodeId): boolean {
+  return s.owners === null || s.owners.list.includes(consumer);
 }
 
 function take(m: RaftMemory, ctx: Ctx, consumer: NodeId, max: number, laneFilter: number, keyPrefix: string): Delivered[] {
@@ -401,6 +412,52 @@ function expire(m: RaftMemory, ctx: Ctx, ids: string[]): void {
 }
 
 /**
+ * A rebalance moved this partition: what is in flight to a consumer that no longer owns it goes back to its lane now,
+ * at its offset, so the new owner receives it first (its delivery count stays; its deadline is dropped).
+ */
+function ownersChanged(m: RaftMemory, ctx: Ctx, o: Extract<MqRpc, { kind: 'owners' }>): void {
+  const s = sm(m);
+  const cur = s.owners;
+  if (cur !== null && (o.epoch < cur.epoch || (o.epoch === cur.epoch && o.seq <= cur.seq))) return; // an older notice
+  s.owners = { list: o.owners, epoch: o.epoch, seq: o.seq };
+  const released: InflightRecord[] = [];
+  for (const id of inflightIds(s.inflight, Number.MAX_SAFE_INTEGER)) {
+    const rec = inflightRemove(s.inflight, id)!;
+    if (o.owners.includes(rec.consumer)) inflightAdd(s.inflight, rec);
+    else released.push(rec);
+  }
+  if (released.length === 0) return;
+  requeue(m, ctx, released);
+  ctx.note('released', { partition: s.cfg.partition, owners: o.owners, n: released.length });
+  serve(m, ctx);
+}
+
+/** Puts in-flight records back in their lanes (or in the dead-letter store past `maxDeliveries`), through the log. */
+function requeue(m: RaftMemory, ctx: Ctx, records: readonly InflightRecord[]): void {
+  const s = sm(m);
+  const ids: string[] = [];
+  const counts: number[] = [];
+  const dead: string[] = [];
+  for (const r of records) {
+    const st = s.msgs[r.id];
+    const sub = s.subscribers.find((x) => x.consumer === r.consumer);
+    if (sub && sub.out > 0) sub.out--;
+    if (st === undefined) continue;
+    if (s.cfg.maxDeliveries > 0 && st.deliveries >= s.cfg.maxDeliveries) dead.push(r.id);
+    else {
+      ids.push(r.id);
+      counts.push(st.deliveries);
+      readyPush(s.ready, { id: r.id, offset: st.offset, lane: Math.min(st.m.lane, s.cfg.lanes - 1) });
+    }
+  }
+  if (ids.length > 0) {
+    ctx.note('redeliver', { partition: s.cfg.partition, ids });
+    leaderAppend(m, ctx, Object.freeze({ op: 'requeue', ids: Object.freeze(ids), deliveries: Object.freeze(counts) } satisfies MqCommand), undefined, 16 + 16 * ids.length);
+  }
+  if (dead.length > 0) leaderAppend(m, ctx, Object.freeze({ op: 'dead', ids: Object.freeze(dead), reason: 'max-deliveries' } satisfies MqCommand), undefined, 16 + 12 * dead.length);
+}
+
+/**
  * The leader's housekeeping tick: visibility timeouts (requeue, or dead-letter after `maxDeliveries`), TTL expiry at
  * the head of the lanes, pulls whose wait ran out (answered empty), push subscriptions not renewed.
  */
@@ -408,26 +465,9 @@ function tick(m: RaftMemory, name: string, ctx: Ctx): boolean {
   if (name !== 'mq') return false;
   const s = sm(m);
   if (m.role !== 'leader') return true;
-  const requeue: string[] = [];
-  const counts: number[] = [];
-  const dead: string[] = [];
-  for (let r = inflightPopDue(s.inflight, ctx.now); r !== null; r = inflightPopDue(s.inflight, ctx.now)) {
-    const st = s.msgs[r.id];
-    const sub = s.subscribers.find((x) => x.consumer === r.consumer);
-    if (sub && sub.out > 0) sub.out--;
-    if (st === undefined) continue;
-    if (s.cfg.maxDeliveries > 0 && st.deliveries >= s.cfg.maxDeliveries) dead.push(r.id);
-    else {
-      requeue.push(r.id);
-      counts.push(st.deliveries);
-      readyPush(s.ready, { id: r.id, offset: st.offset, lane: Math.min(st.m.lane, s.cfg.lanes - 1) });
-    }
-  }
-  if (requeue.length > 0) {
-    ctx.note('redeliver', { partition: s.cfg.partition, ids: requeue });
-    leaderAppend(m, ctx, Object.freeze({ op: 'requeue', ids: Object.freeze(requeue), deliveries: Object.freeze(counts) } satisfies MqCommand), undefined, 16 + 16 * requeue.length);
-  }
-  if (dead.length > 0) leaderAppend(m, ctx, Object.freeze({ op: 'dead', ids: Object.freeze(dead), reason: 'max-deliveries' } satisfies MqCommand), undefined, 16 + 12 * dead.length);
+  const due: InflightRecord[] = [];
+  for (let r = inflightPopDue(s.inflight, ctx.now); r !== null; r = inflightPopDue(s.inflight, ctx.now)) due.push(r);
+  requeue(m, ctx, due);
   if (s.cfg.ttlMs > 0) {
     const expired: string[] = [];
     const ttlUs = ms(s.cfg.ttlMs);
@@ -483,5 +523,6 @@ function roleChanged(m: RaftMemory, ctx: Ctx, from: Role): void {
   s.fetches = [];
   s.subscribers = [];
   s.localAcks = {};
+  s.owners = null;
   ctx.cancelTimer('mq');
 }

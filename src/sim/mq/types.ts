@@ -161,6 +161,8 @@ export interface ConsumerConfig {
   sink: NodeId;
   /** Start outside the group, until the node on the same host sends `activate` (an autoscaler's standby). */
   startIdle: boolean;
+  /** Tell the sink which partitions a rebalance took away (`revoked`), so it drops their unfinished work. */
+  revokeNotice: boolean;
   mode: DeliveryMode;
   semantics: Semantics;
   /** Time to process one message. */
@@ -186,6 +188,7 @@ export const CONSUMER_DEFAULTS: Omit<ConsumerConfig, 'topic' | 'group'> = {
   topics: [],
   sink: 'sink',
   startIdle: false,
+  revokeNotice: false,
   mode: 'pull',
   semantics: 'at-least-once',
   processMs: 1,
@@ -243,7 +246,20 @@ export type MqRpc =
   | { kind: 'offer'; msgs: readonly { topic: string; key: string; bytes: number; data: unknown }[] }
   /** A node tells its local consumer to join its group, or to leave it (autoscaling). */
   | { kind: 'activate' }
-  | { kind: 'deactivate' };
+  | { kind: 'deactivate' }
+  /**
+   * The control plane tells a partition's leader which consumers own the partition after a rebalance (every group's
+   * owner). The leader puts back in their lanes, at once, the messages in flight to anyone else — as a Kafka consumer
+   * taking over a partition re-reads from the last committed offset — so the new owner gets them first, in offset
+   * order, instead of after their visibility timeout behind newer ones. `epoch` (the coordinator's boot count) and
+   * `seq` order the notices.
+   */
+  | { kind: 'owners'; partition: string; owners: readonly NodeId[]; epoch: number; seq: number }
+  /** Lag of the partitions of some topics, as the control plane last polled it (an autoscaler asks). */
+  | { kind: 'lag?'; topics: readonly string[] }
+  | { kind: 'lag'; partitions: Record<string, { ready: number; inflight: number; lagMs: number; leader: NodeId | null }> }
+  /** A consumer tells its sink the partitions a rebalance took away (Kafka's onPartitionsRevoked). */
+  | { kind: 'revoked'; partitions: readonly string[] };
 
 /** A message as delivered to a consumer: with its partition offset and how often it was delivered. */
 export interface Delivered {
