@@ -1,3 +1,12 @@
+import { apmAgent } from './apm/agent.ts';
+import { apmAggregator } from './apm/aggregator.ts';
+import { apmAutoscaler } from './apm/autoscaler.ts';
+import { APM_CHECKERS } from './apm/checkers.ts';
+import { apmDashboard } from './apm/dashboard.ts';
+import { apmIngest } from './apm/ingest.ts';
+import { apmLb } from './apm/lb.ts';
+import { apmSupervisor } from './apm/supervisor.ts';
+import { apmTsdb } from './apm/tsdb.ts';
 import { KERNEL_CHECKERS } from './check/kernel.ts';
 import { MQ_CHECKERS } from './mq/checkers.ts';
 import { mqConsumer } from './mq/consumer.ts';
@@ -25,12 +34,21 @@ export const BEHAVIORS: Readonly<Record<string, NodeBehavior<any, any>>> = {
   'mq-producer': mqProducer,
   'mq-consumer': mqConsumer,
   'mq-sink': mqSink,
+  'apm-agent': apmAgent,
+  'apm-supervisor': apmSupervisor,
+  'apm-lb': apmLb,
+  'apm-ingest': apmIngest,
+  'apm-aggregator': apmAggregator,
+  'apm-autoscaler': apmAutoscaler,
+  'apm-tsdb': apmTsdb,
+  'apm-dashboard': apmDashboard,
 };
 
 const KIND_CHECKERS: Readonly<Record<string, readonly Checker[]>> = {
   pinger: [epochsIncrease as Checker],
   raft: RAFT_CHECKERS,
   'mq-partition': [...RAFT_CHECKERS, ...MQ_CHECKERS],
+  'apm-aggregator': APM_CHECKERS,
 };
 
 export function checkersFor(kinds: Iterable<string>): Checker[] {

@@ -355,6 +355,11 @@ export function newWindowState(config: WindowConfig): WindowState {
 }
 
 /** True when the window starting at `startUs` can no longer take samples. */
+/** True when the watermark has closed the window starting at `startUs`: a sample for it now would be late. */
+export function windowClosed(state: WindowState, startUs: Micros): boolean {
+  return isClosed(state, startUs);
+}
+
 function isClosed(state: WindowState, startUs: Micros): boolean {
   const { windowUs, allowedLatenessUs } = state.config;
   return state.watermarkUs !== null && startUs + windowUs + allowedLatenessUs <= state.watermarkUs;

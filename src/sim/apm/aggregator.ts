@@ -1,0 +1,317 @@
+import { assert, fail } from '../kernel/assert.ts';
+import { ms } from '../kernel/time.ts';
+import type { Message, NodeBehavior, NodeContext, NodeId } from '../kernel/types.ts';
+import type { Delivered, MqRpc } from '../mq/types.ts';
+import { functionLabel, matchServers, type StoredQuery } from './query.ts';
+import type { ApmRpc, PointKey, PointWrite, SamplePayload } from './types.ts';
+import { addSample, advance, newWindowState, windowClosed, windowConfig, windowsOf, type ClosedWindow, type WindowState } from './window.ts';
+
+/**
+ * An aggregation server: the notes' loop "forever, for every query: find the metric, collect the values of the
+ * current window, aggregate, write the data point, then ack". Its MQ consumer (on the same host) hands it samples in
+ * `write` batches and acks them only when this node answers `written` — which it does once every window those samples
+ * went into is stored in the time-series store. So a crash loses no window: unacked samples come back to whoever owns
+ * their partition next, and the store's key (query, window start, partition) makes a rewrite harmless.
+ *
+ * Windows are kept per query and per partition: a partition's samples arrive roughly in event-time order, so each
+ * partition has its own watermark, and the dashboard merges a window's partials across partitions (min of mins,
+ * merged sketches — never the average of percentiles).
+ */
+export interface AggregatorConfig {
+  queries: readonly StoredQuery[];
+  /** The MQ consumer on this host whose sink this node is. */
+  consumer: NodeId;
+  tsdb: NodeId;
+  /** Event time: the watermark trails the newest sample by this much (bounded out-of-orderness). */
+  outOfOrderMs: number;
+  /**
+   * Event time: a partition silent this long lets its watermark follow the clock instead (an idle source), so its
+   * last windows still close when the data stops.
+   */
+  idleMs: number;
+  /** How often windows are checked for closing and unanswered writes resent. */
+  tickMs: number;
+  relativeAccuracy: number;
+  /** A point the store has not confirmed within this is written again. */
+  writeRetryMs: number;
+}
+
+export const AGGREGATOR_DEFAULTS: Omit<AggregatorConfig, 'queries' | 'consumer'> = {
+  tsdb: 'tsdb',
+  outOfOrderMs: 500,
+  idleMs: 3000,
+  tickMs: 250,
+  relativeAccuracy: 0.01,
+  writeRetryMs: 1000,
+};
+
+/** One query's windows over one partition. */
+interface Stream {
+  query: string;
+  partition: string;
+  win: WindowState;
+  lastArrivalUs: number;
+  /** Per open window start: the write batches (wids) with samples in it, and the samples' keys (`server@t`). */
+  open: Record<string, Held>;
+}
+
+interface Held {
+  wids: number[];
+  samples: string[];
+  /** The same keys, to spot a sample delivered twice while its window is open (at-least-once redelivery). */
+  seen: Record<string, 1>;
+}
+
+/** A `write` from the consumer, answered `written` when no window holding its samples is still unstored. */
+interface Batch {
+  ids: string[];
+  pending: number;
+}
+
+export interface AggregatorState {
+  cfg: AggregatorConfig;
+  streams: Record<string, Stream>;
+  batches: Record<number, Batch>;
+  /** Points sent to the store and not yet confirmed, by point key text, with the batches waiting on them. */
+  storing: Record<string, { point: PointWrite; wids: number[]; sentAt: number; samples: string[] }>;
+  counts: { samples: number; late: number; unmatched: number; duplicates: number; windows: number; stored: number; rewrites: number; conflicts: number };
+}
+
+type Ctx = NodeContext;
+
+/** Samples of one batch that a query's windows may hold; more means a window far too large for the simulation. */
+const WINDOW_SAMPLES_MAX = 200_000;
+
+export const apmAggregator: NodeBehavior<AggregatorState, Partial<AggregatorConfig>> = {
+  kind: 'apm-aggregator',
+  boot(config, _disk, ctx) {
+    const cfg = { ...AGGREGATOR_DEFAULTS, ...config } as AggregatorConfig;
+    if (!cfg.consumer) fail('apm aggregator: consumer is required');
+    if (!(cfg.queries && cfg.queries.length > 0)) fail('apm aggregator: no stored queries');
+    if (!(cfg.tickMs > 0 && cfg.idleMs > 0 && cfg.outOfOrderMs >= 0)) fail('apm aggregator: tickMs and idleMs must be positive, outOfOrderMs not negative');
+    ctx.setTimer('tick', ms(cfg.tickMs));
+    const queries = cfg.queries.map((q) => ({ id: q.id, metric: q.query.metric, servers: q.query.servers, windowUs: q.query.windowUs, slideUs: q.query.slideUs, time: q.query.time }));
+    ctx.note('queries', { queries });
+    return { cfg, streams: {}, batches: {}, storing: {}, counts: { samples: 0, late: 0, unmatched: 0, duplicates: 0, windows: 0, stored: 0, rewrites: 0, conflicts: 0 } };
+  },
+  view: (s) => ({
+    counts: s.counts,
+    streams: Object.values(s.streams).map((x) => ({
+      query: x.query, partition: x.partition, open: x.win.open.map((w) => ({ start: w.startUs, count: w.acc.count })),
+      watermark: x.win.watermarkUs, late: x.win.lateSamples,
+    })),
+    batchesWaiting: Object.keys(s.batches).length,
+    storing: Object.keys(s.storing).length,
+  }),
+  headline: (s) => ({ role: 'aggregator', streams: Object.keys(s.streams).length, windows: s.counts.windows, late: s.counts.late }),
+  step(s, input, ctx) {
+    if (input.type === 'timer') {
+      if (input.name !== 'tick') fail(`apm aggregator has no timer ${input.name}`);
+      return tick(s, ctx);
+    }
+    receive(s, input.msg, ctx);
+  },
+};
+
+function receive(s: AggregatorState, msg: Message, ctx: Ctx): void {
+  const body = msg.body as MqRpc | ApmRpc | { kind: 'revoked'; partitions: readonly string[] };
+  switch (body.kind) {
+    case 'write':
+      if (msg.from !== s.cfg.consumer) fail(`apm aggregator ${ctx.id}: a write from ${msg.from}, not its consumer`);
+      return take(s, ctx, body.wid, body.items);
+    case 'point-stored':
+      return stored(s, ctx, body);
+    case 'revoked':
+      return revoke(s, ctx, body.partitions, 'partitions moved to another aggregator');
+    case 'activate':
+    case 'deactivate':
+      if (body.kind === 'deactivate') revoke(s, ctx, Object.values(s.streams).map((x) => x.partition), 'deactivated');
+      ctx.note(body.kind === 'activate' ? 'activated' : 'deactivated', { by: msg.from });
+      ctx.send(s.cfg.consumer, body.kind, { kind: body.kind } satisfies MqRpc, 16);
+      return;
+    default:
+      fail(`apm aggregator got ${body.kind} from ${msg.from}`);
+  }
+}
+
+/** One `write` batch: each sample goes into the windows of every query that selects its metric and server. */
+function take(s: AggregatorState, ctx: Ctx, wid: number, items: readonly Delivered[]): void {
+  assert(s.batches[wid] === undefined, `write ${wid} taken twice`);
+  const batch: Batch = { ids: items.map((d) => d.m.id), pending: 0 };
+  s.batches[wid] = batch;
+  for (const d of items) {
+    const x = d.m.data as SamplePayload | undefined;
+    if (!x || typeof x.metric !== 'string') fail(`apm aggregator: message ${d.m.id} carries no metric sample`);
+    s.counts.samples++;
+    let matched = false;
+    for (const q of s.cfg.queries) {
+      if (q.query.metric !== x.metric || !matchServers(q.query, x.server)) continue;
+      matched = true;
+      batch.pending += place(s, ctx, q, d.partition, x, wid);
+    }
+    if (!matched) s.counts.unmatched++;
+  }
+  closeWindows(s, ctx);
+  if (batch.pending === 0) answer(s, ctx, wid);
+}
+
+/** Adds one sample to one query's windows of its partition; returns how many open windows now wait on `wid`. */
+function place(s: AggregatorState, ctx: Ctx, q: StoredQuery, partition: string, x: SamplePayload, wid: number): number {
+  const st = streamOf(s, q, partition);
+  st.lastArrivalUs = ctx.now;
+  const time = q.query.time === 'event' ? x.t : ctx.now;
+  const sample = `${x.server}@${x.t}`;
+  const starts = windowsOf(time, q.query.windowUs, q.query.slideUs);
+  if (starts.some((start) => st.open[start]?.seen[sample] === 1)) {
+    // Delivered again while its window is still open (the queue redelivers what was not acked in time): count it once.
+    s.counts.duplicates++;
+    ctx.count('apm.duplicateSamples');
+    return 0;
+  }
+  const late = st.win.lateSamples;
+  addSample(st.win, { t: x.t, value: x.value, arrivedAt: ctx.now });
+  if (st.win.lateSamples > late) {
+    s.counts.late++;
+    ctx.count('apm.lateSamples');
+    ctx.note('late', { query: q.id, partition, server: x.server, t: x.t, watermark: st.win.watermarkUs });
+  }
+  let waiting = 0;
+  for (const start of starts) {
+    if (windowClosed(st.win, start)) continue;
+    const w = (st.open[start] ??= { wids: [], samples: [], seen: {} });
+    if (!(w.samples.length < WINDOW_SAMPLES_MAX)) fail(`apm aggregator: window ${start} of ${q.id} holds too many samples`);
+    w.samples.push(sample);
+    w.seen[sample] = 1;
+    if (w.wids[w.wids.length - 1] !== wid) {
+      w.wids.push(wid);
+      waiting++;
+    }
+  }
+  return waiting;
+}
+
+function streamOf(s: AggregatorState, q: StoredQuery, partition: string): Stream {
+  const key = `${q.id}|${partition}`;
+  let st = s.streams[key];
+  if (st === undefined) {
+    const processing = q.query.time === 'processing';
+    const config = windowConfig({
+      timeMode: q.query.time, windowUs: q.query.windowUs, slideUs: q.query.slideUs, fns: q.query.compute,
+      outOfOrderUs: processing ? 0 : ms(s.cfg.outOfOrderMs), allowedLatenessUs: q.query.latenessUs, relativeAccuracy: s.cfg.relativeAccuracy,
+    });
+    st = s.streams[key] = { query: q.id, partition, win: newWindowState(config), lastArrivalUs: 0, open: {} };
+  }
+  return st;
+}
+
+function tick(s: AggregatorState, ctx: Ctx): void {
+  ctx.setTimer('tick', ms(s.cfg.tickMs));
+  for (const st of Object.values(s.streams)) {
+    // An idle source: with no sample for `idleMs`, the watermark follows the clock so the last windows can close.
+    const w = st.win;
+    if (w.config.timeMode === 'event' && w.open.length > 0 && ctx.now - st.lastArrivalUs >= ms(s.cfg.idleMs)) {
+      const floor = ctx.now - ms(s.cfg.idleMs) - w.config.outOfOrderUs;
+      if (w.watermarkUs === null || floor > w.watermarkUs) w.watermarkUs = floor;
+    }
+  }
+  closeWindows(s, ctx);
+  for (const [key, p] of Object.entries(s.storing)) {
+    if (ctx.now - p.sentAt < ms(s.cfg.writeRetryMs)) continue;
+    p.sentAt = ctx.now;
+    ctx.note('write-retry', { key });
+    sendPoint(s, ctx, p.point);
+  }
+}
+
+/** Emits every window the watermarks closed: each becomes a point written to the store. */
+function closeWindows(s: AggregatorState, ctx: Ctx): void {
+  for (const st of Object.values(s.streams)) {
+    for (const w of advance(st.win, ctx.now)) {
+      const held = st.open[w.startUs] ?? { wids: [], samples: [], seen: {} };
+      delete st.open[w.startUs];
+      write(s, ctx, st, w, held);
+    }
+  }
+}
+
+function write(s: AggregatorState, ctx: Ctx, st: Stream, w: ClosedWindow, held: Held): void {
+  assert(held.samples.length === w.count, `window ${w.startUs} of ${st.query}/${st.partition}: ${held.samples.length} samples kept, ${w.count} counted`);
+  const point: PointWrite = Object.freeze({
+    query: st.query, start: w.startUs, partition: st.partition, end: w.endUs, count: w.count, late: st.win.lateSamples,
+    values: Object.freeze(w.aggregates), sum: sumOf(w), min: w.sketch.min, max: w.sketch.max, sketch: w.sketch, by: ctx.id,
+  });
+  s.counts.windows++;
+  const key = pointKey(point);
+  s.storing[key] = { point, wids: held.wids, sentAt: ctx.now, samples: held.samples };
+  const values: Record<string, number | null> = {};
+  for (const a of w.aggregates) values[functionLabel(a.fn)] = a.value;
+  // The window's evidence: which samples it counted. The checker recomputes the aggregates from the samples the
+  // agents reported and checks each was counted once per window that includes it.
+  ctx.note('window', { query: st.query, metric: s.cfg.queries.find((q) => q.id === st.query)!.query.metric, partition: st.partition, start: w.startUs, end: w.endUs, count: w.count, values, samples: Object.freeze(held.samples) });
+  sendPoint(s, ctx, point);
+}
+
+function sumOf(w: ClosedWindow): number {
+  const sum = w.aggregates.find((a) => a.fn.fn === 'sum');
+  return sum && sum.value !== null ? sum.value : w.sketch.sum;
+}
+
+function sendPoint(s: AggregatorState, ctx: Ctx, point: PointWrite): void {
+  ctx.send(s.cfg.tsdb, 'write-point', { kind: 'write-point', point } satisfies ApmRpc, 64 + 8 * point.values.length + 16 * point.sketch.positive.keys.length);
+}
+
+function pointKey(k: PointKey): string {
+  return `${k.query}|${k.start}|${k.partition}`;
+}
+
+function stored(s: AggregatorState, ctx: Ctx, r: Extract<ApmRpc, { kind: 'point-stored' }>): void {
+  const key = pointKey(r.key);
+  const p = s.storing[key];
+  if (p === undefined) return; // a second answer to a retried write
+  if (!r.ok) return; // the store refused it: written again on the next tick after writeRetryMs
+  delete s.storing[key];
+  s.counts.stored++;
+  if (r.duplicate) s.counts.rewrites++;
+  if (r.conflict) {
+    s.counts.conflicts++;
+    ctx.note('conflict', { key: r.key });
+  }
+  for (const wid of p.wids) {
+    const b = s.batches[wid];
+    if (b === undefined) continue; // dropped by a revoke
+    b.pending--;
+    assert(b.pending >= 0, `write ${wid} waits on a negative number of windows`);
+    if (b.pending === 0) answer(s, ctx, wid);
+  }
+}
+
+/** Every window holding the batch's samples is stored: the consumer may ack them (the notes: write, then ack). */
+function answer(s: AggregatorState, ctx: Ctx, wid: number): void {
+  const b = s.batches[wid];
+  delete s.batches[wid];
+  ctx.note('processed', { consumer: s.cfg.consumer, ids: Object.freeze(b.ids) });
+  ctx.send(s.cfg.consumer, 'written', { kind: 'written', wid } satisfies MqRpc, 16);
+}
+
+/**
+ * Partitions taken away (a rebalance, or this aggregator scaled in): their open windows are dropped unwritten. Their
+ * samples were not acked, so the partition's new owner gets them again and writes those windows whole — writing a
+ * partial window here would store a point the new owner's complete one then conflicts with.
+ */
+function revoke(s: AggregatorState, ctx: Ctx, partitions: readonly string[], why: string): void {
+  let dropped = 0;
+  for (const [key, st] of Object.entries(s.streams)) {
+    if (!partitions.includes(st.partition)) continue;
+    for (const held of Object.values(st.open)) {
+      dropped++;
+      for (const wid of held.wids) {
+        const b = s.batches[wid];
+        if (b === undefined) continue;
+        b.pending--;
+        if (b.pending === 0) answer(s, ctx, wid);
+      }
+    }
+    delete s.streams[key];
+  }
+  if (partitions.length > 0) ctx.note('revoked', { partitions: [...partitions], windowsDropped: dropped, why });
+}
