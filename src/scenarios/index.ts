@@ -1,3 +1,6 @@
+import { apmBaseline } from './apm-baseline.ts';
+import { apmAggregatorCrash, apmLateData, apmOutageBackoff, apmOutageFixed } from './apm-faults.ts';
+import { apmAutoscale, apmLbLeastBusy, apmLbRoundRobin, apmPercentiles } from './apm-flow.ts';
 import { mqAcksLeader, mqAcksQuorum } from './mq-acks.ts';
 import { mqBaseline } from './mq-baseline.ts';
 import { mqChaos } from './mq-chaos.ts';
@@ -45,6 +48,15 @@ export const SCENARIOS: readonly ScenarioInput[] = [
   mqRebalance,
   mqHotKey,
   mqChaos,
+  apmBaseline,
+  apmOutageBackoff,
+  apmOutageFixed,
+  apmLbRoundRobin,
+  apmLbLeastBusy,
+  apmAutoscale,
+  apmAggregatorCrash,
+  apmLateData,
+  apmPercentiles,
 ];
 
 export function findScenario(id: string): ScenarioInput | undefined {

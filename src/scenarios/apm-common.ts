@@ -1,0 +1,156 @@
+import { addQuery, metricsUsed, type QueryStore } from '../sim/apm/query.ts';
+import { DEFAULT_METRICS, topicOf, type AgentConfig, type IngestConfig, type LbConfig, type MetricSpec, type TopicStrategy } from '../sim/apm/types.ts';
+import type { ScenarioInput } from './schema.ts';
+
+/**
+ * The APM pipeline of the lecture's case study, laid out as scenario data: servers `web-1…` each running an agent
+ * (`web-1.agent`, host `web-1`), a supervisor `sup`, the load balancer `lb`, ingestion servers `ingest-1…` each with
+ * its MQ producer (`ingest-1.producer`, same host), the message queue (brokers `b1…`, one Raft group per partition,
+ * the control plane `ctl`), aggregators `agg-1…` each with its MQ consumer (`agg-1.consumer`, same host), the
+ * time-series store `tsdb`, the dashboard query service `dash`, and optionally the autoscaler `scaler`. Built by code
+ * only to avoid repeating the same lines; what it returns is plain scenario data.
+ */
+export interface ApmShape {
+  servers: number;
+  /** Server names are `<prefix>-<n>`: `web-1`, `web-2`… */
+  serverPrefix?: string;
+  metrics?: readonly MetricSpec[];
+  /** The dashboard's stored queries, in the query language: `FROM servers(web-*) SELECT cpu WINDOW 10s COMPUTE …`. */
+  queries: readonly { id: string; name: string; text: string }[];
+  /** Ingestion drops metrics no stored query reads (the notes' idea); off keeps every metric. */
+  dropUnused?: boolean;
+  topics?: TopicStrategy;
+  partitionsPerTopic?: number;
+  brokers?: number;
+  replicas?: number;
+  ingest?: number;
+  aggregators?: number;
+  /** Aggregators beyond `aggregators` that wait on standby for the autoscaler. */
+  standby?: number;
+  autoscaler?: Record<string, unknown>;
+  agent?: Partial<AgentConfig>;
+  /** Spread the agents' publishing evenly over the period instead of all on its boundary. */
+  spreadAgents?: boolean;
+  /** Per-server agent settings: a hot server's skew, a hang, another retry policy. */
+  agents?: Record<string, Partial<AgentConfig>>;
+  lb?: Partial<Omit<LbConfig, 'backends'>>;
+  ingestConfig?: Partial<Omit<IngestConfig, 'producer' | 'topics' | 'keepMetrics'>>;
+  /** Per-ingestion-server settings (a slow one). */
+  ingests?: Record<string, Partial<IngestConfig>>;
+  aggregator?: Record<string, unknown>;
+  consumer?: Record<string, unknown>;
+  producer?: Record<string, unknown>;
+  dashboard?: Record<string, unknown>;
+  tsdb?: Record<string, unknown>;
+  link?: ScenarioInput['topology']['link'];
+}
+
+export function apmStore(queries: ApmShape['queries']): QueryStore {
+  let store: QueryStore = { queries: [] };
+  for (const q of queries) {
+    const r = addQuery(store, q);
+    if (!r.ok) throw new Error(`query ${q.id}: ${r.error.message}`);
+    store = r.store;
+  }
+  return store;
+}
+
+export function serverNames(shape: Pick<ApmShape, 'servers' | 'serverPrefix'>): string[] {
+  return Array.from({ length: shape.servers }, (_, i) => `${shape.serverPrefix ?? 'web'}-${i + 1}`);
+}
+
+/** The topics the pipeline needs: per metric kept, per server, or one for everything. */
+export function apmTopics(o: ApmShape): string[] {
+  const store = apmStore(o.queries);
+  const metrics = (o.metrics ?? DEFAULT_METRICS).map((m) => m.name);
+  const kept = o.dropUnused === false ? metrics : metrics.filter((m) => metricsUsed(store).has(m));
+  const topics = new Set<string>();
+  for (const server of serverNames(o)) for (const m of kept) topics.add(topicOf(o.topics ?? 'per-metric', server, m).topic);
+  return [...topics];
+}
+
+/** How long a sample may stay unacked: its window, the lateness, the watermark's slack and a margin. */
+function visibilityMs(store: QueryStore, aggregator: Record<string, unknown>): number {
+  let longest = 0;
+  for (const q of store.queries) longest = Math.max(longest, (q.query.windowUs + q.query.latenessUs) / 1000);
+  const slack = Number(aggregator.outOfOrderMs ?? 500) + Number(aggregator.idleMs ?? 3000);
+  return Math.ceil(longest + slack + 10_000);
+}
+
+export function apmTopology(o: ApmShape): ScenarioInput['topology'] {
+  const store = apmStore(o.queries);
+  const servers = serverNames(o);
+  const topics = apmTopics(o);
+  const nodes: ScenarioInput['topology']['nodes'] = [];
+  const strategy = o.topics ?? 'per-metric';
+  const brokers = o.brokers ?? 3;
+  const replicas = o.replicas ?? 3;
+  const perTopic = o.partitionsPerTopic ?? 1;
+  const holdMs = visibilityMs(store, o.aggregator ?? {});
+  const partitions: Record<string, { topic: string; replicas: string[] }> = {};
+  let ring = 0;
+  for (const topic of topics) {
+    for (let p = 0; p < perTopic; p++, ring++) {
+      const name = `${topic}-${p}`;
+      const hosts = Array.from({ length: replicas }, (_, r) => `b${((ring + r) % brokers) + 1}`);
+      const group = hosts.map((h) => `${h}.${name}`);
+      partitions[name] = { topic, replicas: group };
+      for (let r = 0; r < replicas; r++) {
+        nodes.push({ id: group[r], kind: 'mq-partition', host: hosts[r], config: { group, name, machine: { topic, partition: name, visibilityMs: holdMs, maxDeliveries: 0, fetchWaitMs: 200 } } });
+      }
+    }
+  }
+  nodes.sort((a, b) => (a.host ?? a.id).localeCompare(b.host ?? b.id, 'en', { numeric: true }) || a.id.localeCompare(b.id, 'en', { numeric: true }));
+  nodes.push({ id: 'ctl', kind: 'mq-coordinator', config: { partitions, sessionMs: 2000 } });
+  const agents = servers.map((s) => `${s}.agent`);
+  servers.forEach((server, i) => {
+    const every = o.agent?.publishEveryMs ?? 1000;
+    const phase = o.spreadAgents ? { phaseMs: Math.floor((i * every) / servers.length) } : {};
+    nodes.push({ id: agents[i], kind: 'apm-agent', host: server, config: { server, metrics: o.metrics ?? DEFAULT_METRICS, ...phase, ...o.agent, ...o.agents?.[server] } });
+  });
+  nodes.push({ id: 'sup', kind: 'apm-supervisor', config: { agents, heartbeatMs: o.agent?.heartbeatMs ?? 500, missedMax: 3 } });
+  const ingests = Array.from({ length: o.ingest ?? 2 }, (_, i) => `ingest-${i + 1}`);
+  nodes.push({ id: 'lb', kind: 'apm-lb', config: { backends: ingests, ...o.lb } });
+  const keepMetrics = o.dropUnused === false ? [] : [...metricsUsed(store)].sort();
+  for (const id of ingests) {
+    nodes.push({ id, kind: 'apm-ingest', host: id, config: { producer: `${id}.producer`, topics: strategy, keepMetrics, ...o.ingestConfig, ...o.ingests?.[id] } });
+    nodes.push({
+      id: `${id}.producer`, kind: 'mq-producer', host: id,
+      config: { topic: topics[0], topics, source: 'offer', acks: 'quorum', partitioner: 'key-hash', lingerMs: 50, batchMax: 1000, idempotent: true, ...o.producer },
+    });
+  }
+  const active = o.aggregators ?? 2;
+  const pool = Array.from({ length: active + (o.standby ?? 0) }, (_, i) => `agg-${i + 1}`);
+  pool.forEach((id, i) => {
+    nodes.push({ id, kind: 'apm-aggregator', host: id, config: { queries: store.queries, consumer: `${id}.consumer`, ...o.aggregator } });
+    nodes.push({
+      id: `${id}.consumer`, kind: 'mq-consumer', host: id,
+      config: {
+        topic: topics[0], topics, group: 'aggregators', sink: id, revokeNotice: true, startIdle: i >= active, semantics: 'at-least-once',
+        processMs: 0.02, fetchMax: 500, bufferMax: 5000, writeTimeoutMs: holdMs, ...o.consumer,
+      },
+    });
+  });
+  nodes.push({ id: 'tsdb', kind: 'apm-tsdb', config: { ...o.tsdb } });
+  nodes.push({ id: 'dash', kind: 'apm-dashboard', config: { queries: store.queries, tsdb: 'tsdb', ...o.dashboard } });
+  if (o.autoscaler) nodes.push({ id: 'scaler', kind: 'apm-autoscaler', config: { pool, initial: active, min: 1, topics, ...o.autoscaler } });
+  return {
+    nodes,
+    config: { 'mq-partition': { electionMinMs: 150, electionMaxMs: 300, heartbeatMs: 50 } },
+    link: o.link ?? { latencyMs: 1, jitterMs: 0.5 },
+  };
+}
+
+export const APM_METRICS = [
+  'windows', 'windowRewrites', 'lateSamples', 'samplesPending', 'samplesConserved', 'apm.published', 'apm.retries', 'apm.dropped',
+  'apm.publishDelayMs', 'apm.droppedUnused', 'apm.ingestQueueMs', 'apm.lagMessages', 'apm.lagSeconds', 'apm.aggregators',
+  'apm.dashStalenessMs', 'apm.dashCacheHitRate', 'apm.tsdbBytesPerPoint', 'apm.lbPolls', 'produced', 'acked', 'delivered',
+  'duplicated', 'lost', 'pending', 'failoverMs', 'leaderChanges',
+] as const;
+
+/** Progress under random faults: once healed, aggregators write windows again. */
+export const APM_LIVENESS = {
+  match: { kind: 'node.note', name: 'window' },
+  within: '15s',
+  text: 'once every fault is healed, an aggregator writes a window again within 15 s',
+} as const;
