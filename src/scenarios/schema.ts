@@ -95,7 +95,7 @@ export const scenarioSchema = z.strictObject({
      * `host` puts the node on a host (a broker machine), shared with the other nodes naming it; default: the node is
      * its own host. A host id may not be the id of a node on another host.
      */
-    nodes: z.array(z.strictObject({ id: nodeId, kind: z.string(), host: hostId.optional(), config: z.record(z.string(), z.unknown()).optional() })).min(1).max(10_000),
+    nodes: z.array(z.strictObject({ id: nodeId, kind: z.string(), host: hostId.optional(), config: z.record(z.string(), z.unknown()).optional() })).min(1).max(20_000),
     /** Default config per node kind, merged under each node's own config. */
     config: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
     link: linkSchema.optional(),

@@ -256,6 +256,7 @@ export class InteractionEnv {
       id: n.id,
       now: this.t,
       peers,
+      knows: (node) => peers.includes(node),
       rng: (name) => this.rng.stream(`node:${n.id}:${name}`),
       send: (to, kind, body) => void fx.sends.push({ to, kind, body: body as RaftMessage }),
       persist: (op, sync) => void fx.writes.push({ op, sync }),

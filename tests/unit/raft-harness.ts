@@ -39,6 +39,7 @@ export class Replica {
       id: this.id,
       now: this.now,
       peers: this.group.filter((p) => p !== this.id),
+      knows: (node) => node !== this.id && this.group.includes(node),
       rng: (name) => rng.stream(name),
       send: (to, kind, body) => void fx.sent.push({ to, kind, body: body as RaftMessage }),
       persist: (op, sync) => void fx.persisted.push({ op, sync }),

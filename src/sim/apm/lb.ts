@@ -74,7 +74,7 @@ export const apmLb: NodeBehavior<LbState, Partial<LbConfig>> = {
     const cfg = { ...LB_DEFAULTS, ...config } as LbConfig;
     if (!(cfg.backends && cfg.backends.length >= 1 && cfg.backends.length <= LB_BACKENDS_MAX)) fail(`apm lb: 1..${LB_BACKENDS_MAX} backends`);
     if (new Set(cfg.backends).size !== cfg.backends.length) fail('apm lb: backends must be unique');
-    for (const b of cfg.backends) if (!ctx.peers.includes(b)) fail(`apm lb: unknown backend ${b}`);
+    for (const b of cfg.backends) if (!ctx.knows(b)) fail(`apm lb: unknown backend ${b}`);
     if (!(cfg.policy === 'round-robin' || cfg.policy === 'least-busy')) fail(`apm lb: unknown policy ${cfg.policy as string}`);
     if (!(cfg.loadPollMs >= 0 && cfg.requestTimeoutMs > 0)) fail('apm lb: loadPollMs >= 0 and requestTimeoutMs > 0');
     const backends: Record<NodeId, BackendStats> = {};

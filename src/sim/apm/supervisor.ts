@@ -45,7 +45,7 @@ export const apmSupervisor: NodeBehavior<SupervisorState, Partial<SupervisorConf
   boot(config, _disk, ctx) {
     const cfg = { ...SUPERVISOR_DEFAULTS, ...config } as SupervisorConfig;
     if (!(cfg.agents && cfg.agents.length <= SUPERVISED_AGENTS_MAX)) fail(`apm supervisor: agents must be a list of at most ${SUPERVISED_AGENTS_MAX}`);
-    for (const a of cfg.agents) if (!ctx.peers.includes(a)) fail(`apm supervisor: unknown agent ${a}`);
+    for (const a of cfg.agents) if (!ctx.knows(a)) fail(`apm supervisor: unknown agent ${a}`);
     if (!(cfg.heartbeatMs > 0)) fail('apm supervisor: heartbeatMs must be positive');
     if (!(Number.isInteger(cfg.missedMax) && cfg.missedMax >= 1 && cfg.missedMax <= MISSED_MAX_LIMIT)) fail(`apm supervisor: missedMax must be 1..${MISSED_MAX_LIMIT}`);
     const s: SupervisorState = { cfg, lastHeard: {}, server: {}, silent: {}, counts: { silences: 0, restartsSent: 0, backs: 0 } };

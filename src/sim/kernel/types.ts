@@ -97,8 +97,10 @@ export type NodeInput =
 export interface NodeContext {
   readonly id: NodeId;
   readonly now: Micros;
-  /** Every other node of the topology, in topology order. */
+  /** Every other node of the topology, in topology order (built on first use: O(nodes)). */
   readonly peers: readonly NodeId[];
+  /** True when `node` is another node of the topology: O(1), unlike searching `peers`. */
+  knows(node: NodeId): boolean;
   /** A random stream private to this node: `node:<id>:<name>`. */
   rng(name: string): Rng;
   /** Sends `body` by reference: neither side may change it afterwards (the trace holds the same object). */

@@ -12,7 +12,7 @@ import type { Action, DiskOp, Fault, HostId, LinkSpec, Message, NodeBehavior, No
 
 /** Limits on everything (TigerBeetle style); their relations are asserted when a world is built. */
 export const LIMITS = {
-  nodesMax: 10_000,
+  nodesMax: 20_000,
   heapItemsMax: 2_000_000,
   traceEventsMax: 50_000_000,
   inboxMax: 10_000,
@@ -265,6 +265,11 @@ export class World {
   }
 
   /** The host a node runs on. */
+  /** True when `node` is a node of this world. */
+  hasNode(node: NodeId): boolean {
+    return this.hostByNode.has(node);
+  }
+
   hostOf(node: NodeId): HostId {
     const h = this.hostByNode.get(node);
     if (h === undefined) fail(`unknown node ${node}`);
@@ -850,7 +855,8 @@ class EffectBuffer {
     private readonly n: NodeRecord,
   ) {
     const id = n.id;
-    const peers = world.nodeIds.filter((p) => p !== id);
+    // Built on first use: a world of ten thousand agents would otherwise hold ten thousand lists of ten thousand ids.
+    let peers: readonly NodeId[] | null = null;
     const bugs = world.spec.bugs;
     const rngs = new Map<string, Rng>();
     this.ctx = {
@@ -858,7 +864,10 @@ class EffectBuffer {
       get now() {
         return world.t;
       },
-      peers,
+      get peers() {
+        return (peers ??= world.nodeIds.filter((p) => p !== id));
+      },
+      knows: (other) => other !== id && world.hasNode(other),
       rng: (name) => {
         let r = rngs.get(name);
         if (!r) rngs.set(name, (r = world.rng.stream(`node:${id}:${name}`)));
