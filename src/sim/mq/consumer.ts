@@ -173,7 +173,10 @@ function assigned(s: ConsumerState, ctx: Ctx, a: Extract<MqRpc, { kind: 'assignm
     const revoked = Object.keys(s.parts).filter((p) => next[p] === undefined);
     s.parts = next;
     s.generation = a.generation;
-    if (s.cfg.revokeNotice && revoked.length > 0) ctx.send(s.cfg.sink, 'revoked', { kind: 'revoked', partitions: Object.freeze(revoked) } satisfies MqRpc, 16 + 8 * revoked.length);
+    if (s.cfg.revokeNotice) {
+      if (revoked.length > 0) ctx.send(s.cfg.sink, 'revoked', { kind: 'revoked', partitions: Object.freeze(revoked) } satisfies MqRpc, 16 + 8 * revoked.length);
+      ctx.send(s.cfg.sink, 'assigned', { kind: 'assigned', generation: a.generation, partitions: Object.freeze(Object.keys(next)) } satisfies MqRpc, 16 + 8 * Object.keys(next).length);
+    }
   }
   for (const [p, leader] of Object.entries(a.partitions)) {
     const part = s.parts[p];

@@ -306,6 +306,9 @@ function answerWaiters(m: RaftMemory, ctx: Ctx): void {
 function ack(m: RaftMemory, consumer: NodeId, ids: readonly string[], ctx: Ctx): void {
   const s = sm(m);
   if (m.role !== 'leader') return void ctx.note('ack-refused', { partition: s.cfg.partition, consumer, n: ids.length, reason: 'not leader' });
+  // Fenced: a consumer a rebalance took this partition from (a zombie: paused, cut off) may not ack; what it had is
+  // the new owner's now (Kafka: a commit after a rebalance fails).
+  if (!owns(s, consumer)) return void ctx.note('ack-refused', { partition: s.cfg.partition, consumer, n: ids.length, reason: 'not the owner' });
   const fresh: string[] = [];
   for (const id of ids) {
     const rec = inflightHas(s.inflight, id) ? inflightRemove(s.inflight, id) : null;

@@ -90,7 +90,7 @@ function askLease(s: ProducerState, ctx: Ctx, reason: string): void {
   if (s.asking && ctx.now - s.askedAt < ms(s.cfg.requestTimeoutMs)) return;
   s.asking = true;
   s.askedAt = ctx.now;
-  const coordinator = ctx.peers.find((p) => p === 'ctl') ?? fail('mq producer: no coordinator node "ctl"');
+  const coordinator = ctx.knows('ctl') ? 'ctl' : fail('mq producer: no coordinator node "ctl"');
   ctx.send(coordinator, 'lease?', { kind: 'lease?', producer: ctx.id, producerId: s.producerId, nonce: s.nonce, topics: s.cfg.topics, reason } satisfies MqRpc, 24 + 8 * s.cfg.topics.length);
 }
 

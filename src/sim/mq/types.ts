@@ -258,6 +258,8 @@ export type MqRpc =
   /** Lag of the partitions of some topics, as the control plane last polled it (an autoscaler asks). */
   | { kind: 'lag?'; topics: readonly string[] }
   | { kind: 'lag'; partitions: Record<string, { ready: number; inflight: number; lagMs: number; leader: NodeId | null }> }
+  /** A consumer tells its sink what it owns after a rebalance (Kafka's onPartitionsAssigned), with the generation. */
+  | { kind: 'assigned'; generation: number; partitions: readonly string[] }
   /** A consumer tells its sink the partitions a rebalance took away (Kafka's onPartitionsRevoked). */
   | { kind: 'revoked'; partitions: readonly string[] };
 
