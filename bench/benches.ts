@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { pingPong } from '../src/scenarios/ping-pong.ts';
 import { raftColdStart } from '../src/scenarios/raft-cold-start.ts';
+import { apmScaleShape, apmTopology } from '../src/scenarios/apm-common.ts';
 import { mqTopology } from '../src/scenarios/mq-common.ts';
 import { raftTopology } from '../src/scenarios/raft-common.ts';
 import type { ScenarioInput } from '../src/scenarios/schema.ts';
@@ -82,6 +83,22 @@ function mqRun(minutes: number, memory: MemorySampler): Record<string, unknown> 
   const r = kernelRun(mqLoad(minutes), memory, false);
   const virtualMin = (r.virtualMs as number) / 60_000;
   return { ...r, heapMbPerVirtualMinute: round((memory.heapUsedMbMax - before / 2 ** 20) / virtualMin, 1) };
+}
+
+/**
+ * Issue 5's figures: the APM pipeline at the notes' full scale (10,000 servers × 2,000 metrics a second, 20 stored
+ * queries) and at a 1,000 × 50 preset, samples batched per agent-second and per 100 ms block into the queue.
+ */
+function apmRun(servers: number, metricsEmitted: number, seconds: number, ingest: number, aggregators: number, memory: MemorySampler): Record<string, unknown> {
+  const input: ScenarioInput = {
+    id: `apm-${servers}x${metricsEmitted}`, title: 'apm load', summary: '', tags: [], difficulty: 'deep', minutes: 1, goals: [], seed: 'apm-bench', duration: `${seconds}s`,
+    topology: apmTopology(apmScaleShape({ servers, metricsEmitted, queries: 20, ingest, aggregators })),
+    faults: [], narration: [], expect: [], metrics: [],
+  };
+  const before = process.memoryUsage().heapUsed;
+  const r = kernelRun(input, memory, false);
+  const s = (r.virtualMs as number) / 1000;
+  return { servers, metricsPerServer: metricsEmitted, samplesPerVirtualSecond: servers * metricsEmitted, ...r, heapMbPerVirtualMinute: round(((memory.heapUsedMbMax - before / 2 ** 20) / s) * 60, 1) };
 }
 
 /** Wall time of `sim sweep` over 1,000 seeds of a scenario on every core, as a user runs it. */
@@ -200,6 +217,8 @@ export const BENCHES: Bench[] = [
   { name: 'raft.5x1m-kept', description: 'the same group for 1 virtual minute with every event kept (the UI mode)', run: (m) => kernelRun(raftGroup(1), m, true) },
   { name: 'mq.10k-1m', description: '3 brokers, 4 partitions × 3 replicas, 10,000 messages/s produced and consumed, 1 virtual minute (issue 4 asks 5; without log compaction the heap grows ~6 MB per virtual second)', run: (m) => mqRun(1, m) },
   { name: 'mq.10k-10s', description: 'the same load for 10 virtual seconds (a quick look)', run: (m) => mqRun(10 / 60, m) },
+  { name: 'apm.1000x50', description: 'APM: 1,000 servers × 50 metrics a second, 20 stored queries, 60 virtual seconds (issue 5: ≥ 20× real time)', run: (m) => apmRun(1000, 50, 60, 2, 4, m) },
+  { name: 'apm.10000x2000', description: 'APM at the notes’ scale: 10,000 servers × 2,000 metrics a second, 20 stored queries, 30 virtual seconds (issue 5: ≥ real time)', run: (m) => apmRun(10_000, 2000, 30, 16, 10, m) },
   { name: 'raft.sweep', description: 'sim sweep raft-leader-crash over 1,000 seeds on all cores', run: () => cliSweep('raft-leader-crash', []) },
   { name: 'seek', description: 'seek latency on a 10-virtual-minute run', run: seekBench },
   { name: 'sweep', description: 'single-threaded sweep throughput', run: sweepBench },

@@ -154,3 +154,42 @@ export const APM_LIVENESS = {
   within: '15s',
   text: 'once every fault is healed, an aggregator writes a window again within 15 s',
 } as const;
+
+/** Ten metrics of the catalogue's kinds (cpu, latencies, counts…), for presets beyond the five named ones. */
+export function metricCatalogue(n: number): MetricSpec[] {
+  const out: MetricSpec[] = [];
+  for (let i = 0; i < n; i++) {
+    const base = DEFAULT_METRICS[i % DEFAULT_METRICS.length];
+    out.push({ ...base, name: i < DEFAULT_METRICS.length ? base.name : `${base.name}.${Math.floor(i / DEFAULT_METRICS.length)}` });
+  }
+  return out;
+}
+
+/**
+ * The notes' scale, or a fraction of it: `servers` × `metricsEmitted` per second, `queries` stored queries over
+ * `queries / 2` metrics (two queries per metric: a 10 s and a 60 s window). Only the queried metrics are sampled; the
+ * rest travel as bytes and are dropped by ingestion. Ingestion gathers samples per topic for 100 ms into one message
+ * (Kafka's record batches); one partition per metric topic, three replicas over twelve brokers (the notes' 12).
+ */
+export function apmScaleShape(o: { servers: number; metricsEmitted: number; queries: number; ingest: number; aggregators: number }): ApmShape {
+  const metrics = metricCatalogue(Math.max(1, Math.ceil(o.queries / 2)));
+  const queries: { id: string; name: string; text: string }[] = [];
+  for (let i = 0; i < o.queries; i++) {
+    const m = metrics[Math.floor(i / 2)].name;
+    const win = i % 2 === 0 ? '10s' : '60s';
+    queries.push({ id: `q${i + 1}`, name: `${m} by ${win}`, text: `FROM servers(web-*) SELECT ${m} WINDOW ${win} COMPUTE min, max, avg, p99` });
+  }
+  return {
+    servers: o.servers,
+    metrics,
+    queries,
+    ingest: o.ingest,
+    aggregators: o.aggregators,
+    brokers: 12,
+    partitionsPerTopic: 1,
+    agent: { metricsEmitted: o.metricsEmitted, heartbeatMs: 1000 },
+    spreadAgents: true,
+    ingestConfig: { blockMs: 100, perSampleUs: 0.5 },
+    consumer: { processMs: 0.001, fetchMax: 2000, bufferMax: 8000 },
+  };
+}

@@ -83,7 +83,7 @@ export const apmAgent: NodeBehavior<AgentState, Partial<AgentConfig>> = {
   boot(config, _disk, ctx) {
     const cfg = { ...AGENT_DEFAULTS, ...config } as AgentConfig;
     validate(cfg);
-    if (!ctx.peers.includes(LB)) fail(`apm agent ${ctx.id}: no load balancer node "${LB}"`);
+    if (!ctx.knows(LB)) fail(`apm agent ${ctx.id}: no load balancer node "${LB}"`);
     const s: AgentState = {
       cfg, status: 'running', hungAt: -1, walk: freshWalk(cfg.metrics), nextSeq: 1, heartbeatSeq: 0, buffer: [], wire: 'idle', failures: 0,
       counts: { sampled: 0, published: 0, retries: 0, dropped: 0, restarts: 0 },
@@ -157,7 +157,7 @@ function start(s: AgentState, ctx: Ctx): void {
 
 function heartbeat(s: AgentState, ctx: Ctx): void {
   ctx.setTimer('heartbeat', ms(s.cfg.heartbeatMs));
-  if (!ctx.peers.includes(SUPERVISOR)) return; // a topology without a supervisor: nobody listens
+  if (!ctx.knows(SUPERVISOR)) return; // a topology without a supervisor: nobody listens
   s.heartbeatSeq++;
   ctx.send(SUPERVISOR, 'alive', Object.freeze({ kind: 'alive', server: s.cfg.server, seq: s.heartbeatSeq }) satisfies ApmRpc, 16);
 }
@@ -193,11 +193,12 @@ function sample(s: AgentState, rng: Rng): readonly MetricSample[] {
         break;
       }
       case 'max-of-second': {
-        // The max of n log-normal draws is base × exp(spread × the max of n standard normals). n is bounded
-        // (EVENTS_PER_S_MAX), so every event is drawn — it is the work the agent does too: look at each, keep the max.
-        let z = -Infinity;
-        for (let i = 0; i < (m.eventsPerS ?? 1); i++) z = Math.max(z, normal(rng));
-        v = m.base * Math.exp(m.spread * z);
+        // The max of n log-normal draws is base × exp(spread × the max of n standard normals), and the max of n
+        // standard normals is drawn in one go: P(max ≤ z) = Φ(z)ⁿ, so z = Φ⁻¹(U^(1/n)) for a uniform U. One draw
+        // instead of n: at the notes' scale the agents' sampling would otherwise be most of the simulation.
+        const n = m.eventsPerS ?? 1;
+        const u = Math.min(1 - 1e-16, Math.max(1e-16, rng.next()));
+        v = m.base * Math.exp(m.spread * inverseNormal(n === 1 ? u : Math.pow(u, 1 / n)));
         break;
       }
       case 'count':
@@ -216,6 +217,26 @@ function sample(s: AgentState, rng: Rng): readonly MetricSample[] {
 }
 
 /** A standard normal draw (Box–Muller); `1 - next()` lies in (0, 1], so the logarithm is finite. */
+/**
+ * Φ⁻¹(p), the standard normal quantile, by Acklam's rational approximation (relative error < 1.2e-9) for p in (0, 1).
+ */
+export function inverseNormal(p: number): number {
+  assert(p > 0 && p < 1, `inverseNormal needs p in (0, 1), got ${p}`);
+  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+  const low = 0.02425;
+  if (p < low || p > 1 - low) {
+    const q = Math.sqrt(-2 * Math.log(p < low ? p : 1 - p));
+    const x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    return p < low ? x : -x;
+  }
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
 function normal(rng: Rng): number {
   const u = 1 - rng.next();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
@@ -236,8 +257,9 @@ function pump(s: AgentState, ctx: Ctx): void {
   if (s.wire !== 'idle' || s.buffer.length === 0) return;
   const b = s.buffer[0];
   b.attempt++;
-  const body = Object.freeze({ kind: 'publish', agent: ctx.id, server: s.cfg.server, seq: b.seq, t: b.t, samples: b.samples, attempt: b.attempt }) satisfies ApmRpc;
-  ctx.send(LB, 'publish', body, publishBytes(s.cfg, b.samples.length));
+  const emitted = Math.max(s.cfg.metricsEmitted, b.samples.length);
+  const body = Object.freeze({ kind: 'publish', agent: ctx.id, server: s.cfg.server, seq: b.seq, t: b.t, samples: b.samples, emitted, attempt: b.attempt }) satisfies ApmRpc;
+  ctx.send(LB, 'publish', body, publishBytes(s.cfg, emitted));
   ctx.setTimer('timeout', ms(s.cfg.requestTimeoutMs));
   s.wire = 'sent';
 }

@@ -3,7 +3,8 @@ import { ms } from '../kernel/time.ts';
 import type { Message, NodeBehavior, NodeContext, NodeId } from '../kernel/types.ts';
 import type { Delivered, MqRpc } from '../mq/types.ts';
 import { functionLabel, matchServers, type StoredQuery } from './query.ts';
-import type { ApmRpc, PointKey, PointWrite, SamplePayload } from './types.ts';
+import { addSeen, digestAdd, hasSeen, newDigest, newServerIndex, serverIndexOf, type Digest, type SecondSets, type ServerIndex } from './samples.ts';
+import { forEachSample, type ApmRpc, type PointKey, type PointWrite } from './types.ts';
 import { addSample, advance, newWindowState, windowClosed, windowConfig, windowsOf, type ClosedWindow, type WindowState } from './window.ts';
 
 /**
@@ -53,13 +54,18 @@ interface Stream {
   lastArrivalUs: number;
   /** Per open window start: the write batches (wids) with samples in it, and the samples' keys (`server@t`). */
   open: Record<string, Held>;
+  /** What the most recently closed windows counted (CLOSED_KEPT of them): a copy arriving after its window closed is a duplicate, not late data. */
+  closed: { start: number; seen: SecondSets }[];
 }
 
 interface Held {
   wids: number[];
-  samples: string[];
-  /** The same keys, to spot a sample delivered twice while its window is open (at-least-once redelivery). */
-  seen: Record<string, 1>;
+  /** The (server, second) pairs counted, to spot a sample delivered twice while its window is open (at-least-once). */
+  seen: SecondSets;
+  /** Their digest, the window's evidence at any scale. */
+  digest: Digest;
+  /** Their keys (`server@t`) while few enough to list in the trace (EVIDENCE_LIST_MAX); null beyond. */
+  samples: string[] | null;
 }
 
 /** A `write` from the consumer, answered `written` when no window holding its samples is still unstored. */
@@ -70,20 +76,34 @@ interface Batch {
 
 export interface AggregatorState {
   cfg: AggregatorConfig;
+  servers: ServerIndex;
+  /** The consumer-group generation in which this aggregator was last given each partition (its write fence). */
+  generation: Record<string, number>;
   streams: Record<string, Stream>;
   batches: Record<number, Batch>;
   /** Points sent to the store and not yet confirmed, by point key text, with the batches waiting on them. */
-  storing: Record<string, { point: PointWrite; wids: number[]; sentAt: number; samples: string[] }>;
+  storing: Record<string, { point: PointWrite; wids: number[]; sentAt: number }>;
   counts: { samples: number; late: number; unmatched: number; duplicates: number; windows: number; stored: number; rewrites: number; conflicts: number };
 }
 
 type Ctx = NodeContext;
 
-/** Samples of one batch that a query's windows may hold; more means a window far too large for the simulation. */
-const WINDOW_SAMPLES_MAX = 200_000;
+/** Samples one window may hold; more means a window far too large for the simulation. */
+const WINDOW_SAMPLES_MAX = 2_000_000;
+/** Windows of at most this many samples list them in their `window` note; larger ones give only their digest. */
+const EVIDENCE_LIST_MAX = 400;
+/** Closed windows whose counted samples are remembered to tell a late copy from late data. */
+const CLOSED_KEPT = 8;
+
+/** Teaching bugs: each removes one rule that keeps the windows whole. */
+export const APM_BUGS = {
+  'apm-ack-before-write': 'the aggregator answers a write (so its samples are acked) as soon as it takes them, before their windows are stored: a crash loses the open windows (the notes’ ack problem)',
+  'apm-no-dedupe': 'the aggregator counts a sample again when the queue delivers it again while its window is open',
+} as const;
 
 export const apmAggregator: NodeBehavior<AggregatorState, Partial<AggregatorConfig>> = {
   kind: 'apm-aggregator',
+  bugs: APM_BUGS,
   boot(config, _disk, ctx) {
     const cfg = { ...AGGREGATOR_DEFAULTS, ...config } as AggregatorConfig;
     if (!cfg.consumer) fail('apm aggregator: consumer is required');
@@ -92,7 +112,7 @@ export const apmAggregator: NodeBehavior<AggregatorState, Partial<AggregatorConf
     ctx.setTimer('tick', ms(cfg.tickMs));
     const queries = cfg.queries.map((q) => ({ id: q.id, metric: q.query.metric, servers: q.query.servers, windowUs: q.query.windowUs, slideUs: q.query.slideUs, time: q.query.time }));
     ctx.note('queries', { queries });
-    return { cfg, streams: {}, batches: {}, storing: {}, counts: { samples: 0, late: 0, unmatched: 0, duplicates: 0, windows: 0, stored: 0, rewrites: 0, conflicts: 0 } };
+    return { cfg, servers: newServerIndex(), generation: {}, streams: {}, batches: {}, storing: {}, counts: { samples: 0, late: 0, unmatched: 0, duplicates: 0, windows: 0, stored: 0, rewrites: 0, conflicts: 0 } };
   },
   view: (s) => ({
     counts: s.counts,
@@ -123,6 +143,9 @@ function receive(s: AggregatorState, msg: Message, ctx: Ctx): void {
       return stored(s, ctx, body);
     case 'revoked':
       return revoke(s, ctx, body.partitions, 'partitions moved to another aggregator');
+    case 'assigned':
+      for (const p of body.partitions) s.generation[p] = body.generation;
+      return;
     case 'activate':
     case 'deactivate':
       if (body.kind === 'deactivate') revoke(s, ctx, Object.values(s.streams).map((x) => x.partition), 'deactivated');
@@ -140,48 +163,54 @@ function take(s: AggregatorState, ctx: Ctx, wid: number, items: readonly Deliver
   const batch: Batch = { ids: items.map((d) => d.m.id), pending: 0 };
   s.batches[wid] = batch;
   for (const d of items) {
-    const x = d.m.data as SamplePayload | undefined;
-    if (!x || typeof x.metric !== 'string') fail(`apm aggregator: message ${d.m.id} carries no metric sample`);
-    s.counts.samples++;
-    let matched = false;
-    for (const q of s.cfg.queries) {
-      if (q.query.metric !== x.metric || !matchServers(q.query, x.server)) continue;
-      matched = true;
-      batch.pending += place(s, ctx, q, d.partition, x, wid);
-    }
-    if (!matched) s.counts.unmatched++;
+    const n = forEachSample(d.m.data, (server, metric, t, value) => {
+      s.counts.samples++;
+      let matched = false;
+      for (const q of s.cfg.queries) {
+        if (q.query.metric !== metric || !matchServers(q.query, server)) continue;
+        matched = true;
+        batch.pending += place(s, ctx, q, d.partition, server, t, value, wid);
+      }
+      if (!matched) s.counts.unmatched++;
+    });
+    if (n === 0) fail(`apm aggregator: message ${d.m.id} carries no metric sample`);
   }
   closeWindows(s, ctx);
-  if (batch.pending === 0) answer(s, ctx, wid);
+  if (batch.pending === 0 || ctx.bug('apm-ack-before-write')) {
+    batch.pending = 0;
+    answer(s, ctx, wid);
+  }
 }
 
 /** Adds one sample to one query's windows of its partition; returns how many open windows now wait on `wid`. */
-function place(s: AggregatorState, ctx: Ctx, q: StoredQuery, partition: string, x: SamplePayload, wid: number): number {
+function place(s: AggregatorState, ctx: Ctx, q: StoredQuery, partition: string, server: string, t: number, value: number, wid: number): number {
   const st = streamOf(s, q, partition);
   st.lastArrivalUs = ctx.now;
-  const time = q.query.time === 'event' ? x.t : ctx.now;
-  const sample = `${x.server}@${x.t}`;
+  const time = q.query.time === 'event' ? t : ctx.now;
+  const index = serverIndexOf(s.servers, server);
   const starts = windowsOf(time, q.query.windowUs, q.query.slideUs);
-  if (starts.some((start) => st.open[start]?.seen[sample] === 1)) {
+  const counted = (start: number) => hasSeen(st.open[start]?.seen ?? st.closed.find((c) => c.start === start)?.seen ?? {}, index, t);
+  if (!ctx.bug('apm-no-dedupe') && starts.some(counted)) {
     // Delivered again while its window is still open (the queue redelivers what was not acked in time): count it once.
     s.counts.duplicates++;
     ctx.count('apm.duplicateSamples');
     return 0;
   }
   const late = st.win.lateSamples;
-  addSample(st.win, { t: x.t, value: x.value, arrivedAt: ctx.now });
+  addSample(st.win, { t, value, arrivedAt: ctx.now });
   if (st.win.lateSamples > late) {
     s.counts.late++;
     ctx.count('apm.lateSamples');
-    ctx.note('late', { query: q.id, partition, server: x.server, t: x.t, watermark: st.win.watermarkUs });
+    ctx.note('late', { query: q.id, partition, server, t, value, watermark: st.win.watermarkUs });
   }
   let waiting = 0;
   for (const start of starts) {
     if (windowClosed(st.win, start)) continue;
-    const w = (st.open[start] ??= { wids: [], samples: [], seen: {} });
-    if (!(w.samples.length < WINDOW_SAMPLES_MAX)) fail(`apm aggregator: window ${start} of ${q.id} holds too many samples`);
-    w.samples.push(sample);
-    w.seen[sample] = 1;
+    const w = (st.open[start] ??= { wids: [], seen: {}, digest: newDigest(), samples: [] });
+    if (!(w.digest.n < WINDOW_SAMPLES_MAX)) fail(`apm aggregator: window ${start} of ${q.id} holds too many samples`);
+    addSeen(w.seen, index, t);
+    digestAdd(w.digest, server, t);
+    if (w.samples !== null) w.samples = w.samples.length < EVIDENCE_LIST_MAX ? (w.samples.push(`${server}@${t}`), w.samples) : null;
     if (w.wids[w.wids.length - 1] !== wid) {
       w.wids.push(wid);
       waiting++;
@@ -199,7 +228,7 @@ function streamOf(s: AggregatorState, q: StoredQuery, partition: string): Stream
       timeMode: q.query.time, windowUs: q.query.windowUs, slideUs: q.query.slideUs, fns: q.query.compute,
       outOfOrderUs: processing ? 0 : ms(s.cfg.outOfOrderMs), allowedLatenessUs: q.query.latenessUs, relativeAccuracy: s.cfg.relativeAccuracy,
     });
-    st = s.streams[key] = { query: q.id, partition, win: newWindowState(config), lastArrivalUs: 0, open: {} };
+    st = s.streams[key] = { query: q.id, partition, win: newWindowState(config), lastArrivalUs: 0, open: {}, closed: [] };
   }
   return st;
 }
@@ -227,27 +256,32 @@ function tick(s: AggregatorState, ctx: Ctx): void {
 function closeWindows(s: AggregatorState, ctx: Ctx): void {
   for (const st of Object.values(s.streams)) {
     for (const w of advance(st.win, ctx.now)) {
-      const held = st.open[w.startUs] ?? { wids: [], samples: [], seen: {} };
+      const held = st.open[w.startUs] ?? { wids: [], seen: {}, digest: newDigest(), samples: [] };
       delete st.open[w.startUs];
+      st.closed.push({ start: w.startUs, seen: held.seen });
+      if (st.closed.length > CLOSED_KEPT) st.closed.shift();
       write(s, ctx, st, w, held);
     }
   }
 }
 
 function write(s: AggregatorState, ctx: Ctx, st: Stream, w: ClosedWindow, held: Held): void {
-  assert(held.samples.length === w.count, `window ${w.startUs} of ${st.query}/${st.partition}: ${held.samples.length} samples kept, ${w.count} counted`);
+  assert(held.digest.n === w.count, `window ${w.startUs} of ${st.query}/${st.partition}: ${held.digest.n} samples kept, ${w.count} counted`);
   const point: PointWrite = Object.freeze({
     query: st.query, start: w.startUs, partition: st.partition, end: w.endUs, count: w.count, late: st.win.lateSamples,
     values: Object.freeze(w.aggregates), sum: sumOf(w), min: w.sketch.min, max: w.sketch.max, sketch: w.sketch, by: ctx.id,
+    generation: s.generation[st.partition] ?? 0,
   });
   s.counts.windows++;
   const key = pointKey(point);
-  s.storing[key] = { point, wids: held.wids, sentAt: ctx.now, samples: held.samples };
+  s.storing[key] = { point, wids: held.wids, sentAt: ctx.now };
   const values: Record<string, number | null> = {};
   for (const a of w.aggregates) values[functionLabel(a.fn)] = a.value;
-  // The window's evidence: which samples it counted. The checker recomputes the aggregates from the samples the
-  // agents reported and checks each was counted once per window that includes it.
-  ctx.note('window', { query: st.query, metric: s.cfg.queries.find((q) => q.id === st.query)!.query.metric, partition: st.partition, start: w.startUs, end: w.endUs, count: w.count, values, samples: Object.freeze(held.samples) });
+  // The window's evidence: which samples it counted (their digest; their list when short). The checker compares it
+  // with the samples the queue acknowledged and recomputes the aggregates from their values.
+  const metric = s.cfg.queries.find((q) => q.id === st.query)!.query.metric;
+  const evidence = { digest: held.digest, ...(held.samples !== null ? { samples: Object.freeze(held.samples) } : {}) };
+  ctx.note('window', { query: st.query, metric, partition: st.partition, start: w.startUs, end: w.endUs, generation: point.generation, count: w.count, values, sum: point.sum, min: point.min, max: point.max, ...evidence });
   sendPoint(s, ctx, point);
 }
 
@@ -268,6 +302,12 @@ function stored(s: AggregatorState, ctx: Ctx, r: Extract<ApmRpc, { kind: 'point-
   const key = pointKey(r.key);
   const p = s.storing[key];
   if (p === undefined) return; // a second answer to a retried write
+  if (r.fenced) {
+    // A newer owner of the partition writes its windows: this one is a zombie for it. Its samples stay unacked.
+    delete s.storing[key];
+    for (const wid of p.wids) delete s.batches[wid];
+    return revoke(s, ctx, [r.key.partition], 'fenced by the store: a newer generation owns the partition');
+  }
   if (!r.ok) return; // the store refused it: written again on the next tick after writeRetryMs
   delete s.storing[key];
   s.counts.stored++;
@@ -278,7 +318,7 @@ function stored(s: AggregatorState, ctx: Ctx, r: Extract<ApmRpc, { kind: 'point-
   }
   for (const wid of p.wids) {
     const b = s.batches[wid];
-    if (b === undefined) continue; // dropped by a revoke
+    if (b === undefined) continue; // answered already (a revoke, or the ack-before-write bug)
     b.pending--;
     assert(b.pending >= 0, `write ${wid} waits on a negative number of windows`);
     if (b.pending === 0) answer(s, ctx, wid);

@@ -4,19 +4,21 @@ import type { PartitionState } from '../mq/partition.ts';
 import type { MqCommand, MqMessage } from '../mq/types.ts';
 import type { RaftMemory } from '../raft/replica.ts';
 import { globMatch } from './query.ts';
-import type { SamplePayload } from './types.ts';
+import { addSeen, digestAdd, hasSeen, newDigest, newServerIndex, serverIndexOf, type Digest, type SecondSets, type ServerIndex } from './samples.ts';
+import { forEachSample } from './types.ts';
 import { exactPercentile, windowsOf } from './window.ts';
 
 /**
- * The pipeline's books, kept from the trace alone:
- * - every sample written to the queue (the payloads of `produce` requests) with its value;
- * - every window an aggregator wrote (`window` notes list the samples they counted, as `server@t`);
- * - samples an aggregator found late.
- * Checked as windows are written: no sample counted twice in one window; a window written again counts the same
- * samples; each aggregate equals a recomputation from the counted samples' values (exact functions exactly,
- * percentiles by nearest rank). Checked at the end: every sample the producer had acknowledged and that the queue no
- * longer holds was counted once in every window of every query that selects it, or was counted late — conserved
- * counts. A sample still in the queue at the end is pending, not lost.
+ * The pipeline's books, kept from the trace alone, at any scale:
+ * - the truth: every sample in a produce request the producer saw acknowledged, once (an agent's retry can put a
+ *   sample in the queue twice), credited to the window and partition it belongs to — its count, the digest of its
+ *   (server, second) pairs, and its values;
+ * - what the aggregators wrote (`window` notes: count, digest, aggregates) and found late (`late` notes).
+ * Checked as windows are written: a window written again counts the same samples (equal digests). Checked at the
+ * end, for every point written: it counted exactly the acknowledged samples of its window and partition, less those
+ * late or still queued — conserved counts, no sample twice, none lost — and, where nothing was late or queued, its
+ * min, max, sum, count and avg equal a recomputation from the agents' values and each percentile is within the
+ * sketch's relative accuracy of the exact one.
  */
 interface QueryInfo {
   metric: string;
@@ -26,43 +28,67 @@ interface QueryInfo {
   time: 'event' | 'processing';
 }
 
+/** One point's samples (a window of a query, through one partition). */
+interface Books {
+  digest: Digest;
+  sum: number;
+  min: number | null;
+  max: number | null;
+  values: number[];
+  /** Each sample's value by `server@t`, while the point has at most LIST_MAX of them (null beyond): exact set checks. */
+  byKey: Record<string, number> | null;
+}
+
+interface Written {
+  generation: number;
+  digest: Digest;
+  samples: string[] | null;
+  values: Record<string, number | null>;
+  sum: number;
+  min: number | null;
+  max: number | null;
+}
+
 export interface ApmBooksState {
   queries: Record<string, QueryInfo>;
-  /** Value of every sample produced, by `metric|server@t`. */
-  values: Record<string, number>;
-  /** Message id → sample key, for the producer's acks. */
-  keyOf: Record<string, string>;
-  /**
-   * Sample keys whose message the producer saw acknowledged, with every such message id: an agent's retry can put
-   * the same sample in the queue twice (at-least-once publishing), and it is pending while any copy is.
-   */
-  acked: Record<string, string[]>;
-  /** Per window (`query|start`): sample key → times counted across the window's stored partials. */
-  counted: Record<string, Record<string, number>>;
-  /** Per point (`query|start|partition`): the sorted sample list first written, to compare rewrites with. */
-  points: Record<string, string>;
-  /** Per `query|metric|server@t`: counted late by some aggregator. */
-  late: Record<string, 1>;
+  servers: ServerIndex;
+  /** Samples of produce requests not yet acknowledged, by message id, in columns, with the partition. */
+  unacked: Record<string, { partition: string; metric: string[]; server: string[]; t: number[]; value: number[] }>;
+  /** Acknowledged samples already credited, per metric: (server, second) bitsets. */
+  credited: Record<string, SecondSets>;
+  /** Per point (`query|start|partition`). */
+  truth: Record<string, Books>;
+  written: Record<string, Written>;
+  late: Record<string, Digest>;
+  /** Per point, the late samples already subtracted (a sample may be reported late more than once). */
+  lateSeen: Record<string, SecondSets>;
   windows: number;
   rewrites: number;
   lateSamples: number;
   ended: boolean;
   pending: number;
-  conserved: number;
+  checkedPoints: number;
 }
 
 const TOLERANCE = 1e-9;
 const EVIDENCE_MAX = 10;
+/** Values kept per point for the exact percentiles; beyond, percentiles are not recomputed (counts still are). */
+const TRUTH_VALUES_MAX = 1_000_000;
+/** Points with at most this many samples are checked sample by sample (the aggregator lists up to 400). */
+const LIST_MAX = 400;
 
 export const apmBooks: Checker<ApmBooksState> = {
   name: 'apm.windows',
-  description: 'Every metric sample is counted once in each window that includes it (or counted late), no window is written twice with different contents, and every aggregate equals a recomputation from the samples.',
+  description: 'Every acknowledged metric sample is counted once in each window that includes it (or counted late), no window is written twice with different contents, and every aggregate equals a recomputation from the agents’ values.',
   kinds: ['msg.send', 'node.note', 'run.end'],
-  init: () => ({ queries: {}, values: {}, keyOf: {}, acked: {}, counted: {}, points: {}, late: {}, windows: 0, rewrites: 0, lateSamples: 0, ended: false, pending: 0, conserved: 0 }),
+  init: () => ({
+    queries: {}, servers: newServerIndex(), unacked: {}, credited: {}, truth: {}, written: {}, late: {}, lateSeen: {},
+    windows: 0, rewrites: 0, lateSamples: 0, ended: false, pending: 0, checkedPoints: 0,
+  }),
   onEvent(s, e, view) {
     if (e.kind === 'run.end') return settle(s, view, e.seq);
     if (e.kind === 'msg.send') {
-      if (e.msg === 'produce') produced(s, (e.body as { msgs: readonly MqMessage[] }).msgs);
+      if (e.msg === 'produce') produced(s, e.body as { partition: string; msgs: readonly MqMessage[] });
       return null;
     }
     if (e.kind !== 'node.note') return null;
@@ -72,138 +98,217 @@ export const apmBooks: Checker<ApmBooksState> = {
         for (const q of d.queries as (QueryInfo & { id: string })[]) s.queries[q.id] = { metric: q.metric, servers: [...q.servers], windowUs: q.windowUs, slideUs: q.slideUs, time: q.time };
         return null;
       case 'acked':
-        if (typeof d.pid === 'string' && Array.isArray(d.seqs)) for (const q of d.seqs as number[]) markAcked(s, `${d.pid}-${q}`);
+        if (typeof d.pid === 'string' && Array.isArray(d.seqs)) for (const q of d.seqs as number[]) credit(s, `${d.pid}-${q}`);
         return null;
-      case 'late': {
-        const q = s.queries[d.query as string];
-        if (q) s.late[`${d.query}|${q.metric}|${d.server}@${d.t}`] = 1;
-        s.lateSamples++;
-        return null;
-      }
+      case 'late':
+        return lateSample(s, d);
       case 'window':
         return windowWritten(s, e, d);
       default:
         return null;
     }
   },
-  metrics: (s) => ({ windows: s.windows, windowRewrites: s.rewrites, lateSamples: s.lateSamples, samplesPending: s.pending, samplesConserved: s.conserved }),
+  metrics: (s) => ({ windows: s.windows, windowRewrites: s.rewrites, lateSamples: s.lateSamples, samplesPending: s.pending, pointsChecked: s.checkedPoints }),
 };
 
-function produced(s: ApmBooksState, msgs: readonly MqMessage[]): void {
-  for (const m of msgs) {
-    const x = m.data as SamplePayload | undefined;
-    if (!x || typeof x.metric !== 'string') continue;
-    const key = `${x.metric}|${x.server}@${x.t}`;
-    s.values[key] = x.value;
-    s.keyOf[m.id] = key;
+function produced(s: ApmBooksState, body: { partition: string; msgs: readonly MqMessage[] }): void {
+  for (const m of body.msgs) {
+    if (s.unacked[m.id] !== undefined) continue; // a produce request retried
+    const cols = { partition: body.partition, metric: [] as string[], server: [] as string[], t: [] as number[], value: [] as number[] };
+    forEachSample(m.data, (server, metric, t, value) => {
+      cols.metric.push(metric);
+      cols.server.push(server);
+      cols.t.push(t);
+      cols.value.push(value);
+    });
+    if (cols.value.length > 0) s.unacked[m.id] = cols;
   }
 }
 
-function markAcked(s: ApmBooksState, id: string): void {
-  const key = s.keyOf[id];
-  if (key === undefined) return;
-  const ids = (s.acked[key] ??= []);
-  if (!ids.includes(id)) ids.push(id);
+/** The producer saw message `id` acknowledged: its samples join the truth, once each. */
+function credit(s: ApmBooksState, id: string): void {
+  const m = s.unacked[id];
+  if (m === undefined) return;
+  delete s.unacked[id];
+  for (let i = 0; i < m.value.length; i++) {
+    const server = m.server[i];
+    if (!addSeen((s.credited[m.metric[i]] ??= {}), serverIndexOf(s.servers, server), m.t[i])) continue; // a copy
+    for (const [qid, q] of Object.entries(s.queries)) {
+      if (q.metric !== m.metric[i] || q.time !== 'event' || !q.servers.some((p) => globMatch(p, server))) continue;
+      for (const start of windowsOf(m.t[i], q.windowUs, q.slideUs)) {
+        const b = (s.truth[`${qid}|${start}|${m.partition}`] ??= { digest: newDigest(), sum: 0, min: null, max: null, values: [], byKey: {} });
+        const v = m.value[i];
+        if (b.byKey !== null) b.byKey = b.digest.n < LIST_MAX ? ((b.byKey[`${server}@${m.t[i]}`] = v), b.byKey) : null;
+        digestAdd(b.digest, server, m.t[i]);
+        b.sum += v;
+        b.min = b.min === null ? v : Math.min(b.min, v);
+        b.max = b.max === null ? v : Math.max(b.max, v);
+        if (b.values.length < TRUTH_VALUES_MAX) b.values.push(v);
+      }
+    }
+  }
 }
 
-function windowWritten(s: ApmBooksState, e: TraceEvent, d: Record<string, unknown>): Finding | null {
-  const query = d.query as string;
-  const q = s.queries[query];
-  if (!q) return { message: `window written for unknown query ${query}`, evidence: { seq: e.seq, query } };
-  const samples = d.samples as string[];
-  const pointKey = `${query}|${d.start}|${d.partition}`;
-  const sorted = [...samples].sort().join(',');
-  const before = s.points[pointKey];
-  if (before !== undefined) {
-    s.rewrites++;
-    if (before !== sorted) return { message: `window ${query} @${d.start} of ${d.partition} was written twice with different samples`, evidence: { seq: e.seq, point: pointKey } };
-    return null;
-  }
-  s.points[pointKey] = sorted;
-  s.windows++;
-  const counts = (s.counted[`${query}|${d.start}`] ??= {});
-  const twice: string[] = [];
-  for (const k of samples) {
-    counts[k] = (counts[k] ?? 0) + 1;
-    if (counts[k] > 1 && twice.length < EVIDENCE_MAX) twice.push(k);
-  }
-  if (twice.length > 0) return { message: `${twice.length} sample(s) counted twice in window ${query} @${d.start}`, evidence: { seq: e.seq, samples: twice } };
-  return recompute(s, e, q, d, samples);
-}
-
-/** The window's aggregates against a recomputation from the values the agents reported for its samples. */
-function recompute(s: ApmBooksState, e: TraceEvent, q: QueryInfo, d: Record<string, unknown>, samples: string[]): Finding | null {
-  const values: number[] = [];
-  for (const k of samples) {
-    const v = s.values[`${q.metric}|${k}`];
-    if (v === undefined) return { message: `window ${d.query} @${d.start} counted ${k}, which was never produced`, evidence: { seq: e.seq, sample: k } };
-    values.push(v);
-  }
-  values.sort((a, b) => a - b);
-  const sum = values.reduce((a, b) => a + b, 0);
-  const truth = (label: string): number | null => {
-    if (values.length === 0) return label === 'count' || label === 'sum' ? 0 : null;
-    if (label === 'min') return values[0];
-    if (label === 'max') return values[values.length - 1];
-    if (label === 'sum') return sum;
-    if (label === 'count') return values.length;
-    if (label === 'avg') return sum / values.length;
-    if (label.startsWith('p')) return exactPercentile(values, Number(label.slice(1)));
-    return null;
-  };
-  for (const [label, got] of Object.entries(d.values as Record<string, number | null>)) {
-    const want = truth(label);
-    const close = got === want || (got !== null && want !== null && Math.abs(got - want) <= TOLERANCE * Math.max(1, Math.abs(want)));
-    if (!close) return { message: `window ${d.query} @${d.start}: ${label} is ${got}, recomputed from its ${values.length} samples it is ${want}`, evidence: { seq: e.seq, label, got, want } };
+function lateSample(s: ApmBooksState, d: Record<string, unknown>): null {
+  s.lateSamples++;
+  const q = s.queries[d.query as string];
+  if (!q) return null;
+  const index = serverIndexOf(s.servers, d.server as string);
+  for (const start of windowsOf(d.t as number, q.windowUs, q.slideUs)) {
+    const key = `${d.query}|${start}|${d.partition}`;
+    if (addSeen((s.lateSeen[key] ??= {}), index, d.t as number)) digestAdd((s.late[key] ??= newDigest()), d.server as string, d.t as number);
   }
   return null;
 }
 
-/** Ids still in the queue at the end: not yet acked, or in log entries not yet applied. */
-function queuedIds(view: CheckView): Set<string> {
-  const out = new Set<string>();
+function windowWritten(s: ApmBooksState, e: TraceEvent, d: Record<string, unknown>): Finding | null {
+  const query = d.query as string;
+  if (!s.queries[query]) return { message: `window written for unknown query ${query}`, evidence: { seq: e.seq, query } };
+  const key = `${query}|${d.start}|${d.partition}`;
+  const digest = d.digest as Digest;
+  const before = s.written[key];
+  const generation = (d.generation as number | undefined) ?? 0;
+  if (before !== undefined && generation < before.generation) return null; // a zombie's write: the store fences it
+  if (before !== undefined && generation === before.generation) {
+    s.rewrites++;
+    if (before.digest.n !== digest.n || before.digest.a !== digest.a || before.digest.b !== digest.b) {
+      return { message: `window ${query} @${d.start} of ${d.partition} was written twice with different samples`, evidence: { seq: e.seq, point: key, first: before.digest, again: digest } };
+    }
+    return null;
+  }
+  if (before !== undefined) s.rewrites++; // a newer generation's version replaces the stored one
+  else s.windows++;
+  s.written[key] = { generation, digest: { ...digest }, samples: Array.isArray(d.samples) ? [...(d.samples as string[])] : null, values: { ...(d.values as Record<string, number | null>) }, sum: d.sum as number, min: d.min as number | null, max: d.max as number | null };
+  return null;
+}
+
+/** Samples of messages still in the queue at the end, per point: not yet counted anywhere, and rightly so. */
+function queuedDigests(s: ApmBooksState, view: CheckView): Record<string, Digest & { keys: Record<string, 1> }> {
+  const out: Record<string, Digest & { keys: Record<string, 1> }> = {};
+  const seen: Record<string, 1> = {};
   for (const id of view.nodeIds()) {
     const m = view.memory(id) as RaftMemory | null;
     if (!m || m.machine !== 'mq') continue;
-    for (const x in (m.sm as PartitionState).msgs) out.add(x);
+    const st = m.sm as PartitionState;
+    const add = (msg: MqMessage) => {
+      if (seen[`${st.cfg.partition}|${msg.id}`]) return;
+      seen[`${st.cfg.partition}|${msg.id}`] = 1;
+      forEachSample(msg.data, (server, metric, t) => {
+        for (const [qid, q] of Object.entries(s.queries)) {
+          if (q.metric !== metric || !q.servers.some((p) => globMatch(p, server))) continue;
+          for (const start of windowsOf(t, q.windowUs, q.slideUs)) {
+            const d = (out[`${qid}|${start}|${st.cfg.partition}`] ??= { ...newDigest(), keys: {} });
+            if (d.keys[`${server}@${t}`]) continue;
+            d.keys[`${server}@${t}`] = 1;
+            digestAdd(d, server, t);
+          }
+        }
+      });
+    };
+    for (const x in st.msgs) add(st.msgs[x].m);
     for (let i = m.lastApplied + 1; i < m.log.length; i++) {
       const c = m.log[i].cmd as MqCommand | undefined;
-      if (c?.op === 'produce') for (const x of c.msgs) out.add(x.id);
+      if (c?.op === 'produce') for (const x of c.msgs) add(x);
     }
   }
   return out;
 }
 
-/** Conserved counts: every acknowledged sample the queue no longer holds was counted in each of its windows. */
+/** `a − b − c`, digest-wise (counts and mod-2^32 sums). */
+function minus(a: Digest, ...bs: (Digest | undefined)[]): Digest {
+  const out = { ...a };
+  for (const b of bs) {
+    if (!b) continue;
+    out.n -= b.n;
+    out.a = (out.a - b.a) >>> 0;
+    out.b = (out.b - b.b) >>> 0;
+  }
+  return out;
+}
+
+/** Conserved counts and recomputed aggregates, for every point written. */
 function settle(s: ApmBooksState, view: CheckView, seq: number): Finding | null {
   if (s.ended) return null;
   s.ended = true;
-  const queued = queuedIds(view);
-  const missing: string[] = [];
-  let missingCount = 0;
-  for (const [key, ids] of Object.entries(s.acked)) {
-    if (ids.some((id) => queued.has(id))) {
-      s.pending++;
-      continue;
-    }
-    const bar = key.indexOf('|');
-    const metric = key.slice(0, bar);
-    const sample = key.slice(bar + 1);
-    const server = sample.slice(0, sample.lastIndexOf('@'));
-    const t = Number(sample.slice(sample.lastIndexOf('@') + 1));
-    for (const [qid, q] of Object.entries(s.queries)) {
-      if (q.metric !== metric || q.time !== 'event' || !q.servers.some((p) => globMatch(p, server))) continue;
-      if (s.late[`${qid}|${key}`]) continue;
-      for (const start of windowsOf(t, q.windowUs, q.slideUs)) {
-        if (s.counted[`${qid}|${start}`]?.[sample]) continue;
-        missingCount++;
-        if (missing.length < EVIDENCE_MAX) missing.push(`${qid} @${start}: ${sample}`);
-      }
-    }
-    s.conserved++;
+  const queued = queuedDigests(s, view);
+  for (const d of Object.values(queued)) s.pending += d.n;
+  const wrong: string[] = [];
+  let wrongCount = 0;
+  for (const [key, w] of Object.entries(s.written)) {
+    const truth = s.truth[key] ?? { digest: newDigest(), sum: 0, min: null, max: null, values: [], byKey: {} };
+    const problem = truth.byKey !== null && w.samples !== null ? bySample(s, key, truth, w, queued[key]?.keys ?? {}) : byDigest(s, key, truth, w, queued[key]);
+    if (problem === null) continue;
+    wrongCount++;
+    if (wrong.length < EVIDENCE_MAX) wrong.push(problem);
   }
-  if (missingCount === 0) return null;
-  return { message: `${missingCount} sample-window pair(s) left the queue but were never counted in their window (a window lost data)`, evidence: { seq, missing } };
+  if (wrongCount === 0) return null;
+  return { message: `${wrongCount} written window point(s) disagree with the samples the queue acknowledged`, evidence: { seq, points: wrong } };
+}
+
+/**
+ * Large points, by digest: where no sample of the point was late or still queued, the counted set must be exactly the
+ * acknowledged one (then its aggregates are recomputed); otherwise its size must lie between the acknowledged samples
+ * less the late and queued ones (a late or queued sample may be a copy of one counted) and all of them.
+ */
+function byDigest(s: ApmBooksState, key: string, truth: Books, w: Written, queued: Digest | undefined): string | null {
+  const late = s.late[key];
+  if (!late?.n && !queued?.n) {
+    if (truth.digest.n !== w.digest.n) return `${key}: counted ${w.digest.n} samples, ${truth.digest.n} were acknowledged for it`;
+    if (truth.digest.a !== w.digest.a || truth.digest.b !== w.digest.b) return `${key}: counted ${w.digest.n} samples, as many as acknowledged, but not the same ones`;
+    return recompute(s, key, truth, w);
+  }
+  const floor = minus(truth.digest, late, queued).n;
+  if (w.digest.n > truth.digest.n || w.digest.n < floor) return `${key}: counted ${w.digest.n} samples; between ${floor} and ${truth.digest.n} were due`;
+  return null;
+}
+
+/** Small points, sample by sample: nothing counted twice or unacknowledged, nothing missing unless late or queued. */
+function bySample(s: ApmBooksState, key: string, truth: Books, w: Written, queued: Record<string, 1>): string | null {
+  const byKey = truth.byKey!;
+  const counted: Record<string, 1> = {};
+  for (const k of w.samples!) {
+    if (counted[k]) return `${key}: counted ${k} twice`;
+    if (byKey[k] === undefined) return `${key}: counted ${k}, which the queue never acknowledged for this window`;
+    counted[k] = 1;
+  }
+  const late = s.lateSeen[key];
+  const [missing] = Object.keys(byKey).filter((k) => !counted[k] && !queued[k] && !isLate(s, late, k));
+  if (missing !== undefined) return `${key}: ${missing} was acknowledged, neither counted nor late nor still queued (a window lost data)`;
+  const values = w.samples!.map((k) => byKey[k]);
+  let sum = 0;
+  for (const v of values) sum += v;
+  const books: Books = { digest: w.digest, sum, min: values.length ? Math.min(...values) : null, max: values.length ? Math.max(...values) : null, values, byKey: null };
+  return recompute(s, key, books, w);
+}
+
+function isLate(s: ApmBooksState, late: SecondSets | undefined, k: string): boolean {
+  if (late === undefined) return false;
+  const at = k.lastIndexOf('@');
+  const index = s.servers.of[k.slice(0, at)];
+  return index !== undefined && hasSeen(late, index, Number(k.slice(at + 1)));
+}
+
+function recompute(s: ApmBooksState, key: string, truth: Books, w: Written): string | null {
+  s.checkedPoints++;
+  const n = truth.digest.n;
+  const close = (got: number | null, want: number | null, tol = TOLERANCE) => got === want || (got !== null && want !== null && Math.abs(got - want) <= tol * Math.max(1, Math.abs(want)));
+  if (!close(w.sum, truth.sum) || w.min !== truth.min || w.max !== truth.max) return `${key}: sum/min/max ${w.sum}/${w.min}/${w.max}, recomputed ${truth.sum}/${truth.min}/${truth.max}`;
+  const sorted = truth.values.length === n ? [...truth.values].sort((a, b) => a - b) : null;
+  for (const [label, got] of Object.entries(w.values)) {
+    let want: number | null;
+    let tol = TOLERANCE;
+    if (label === 'min') want = truth.min;
+    else if (label === 'max') want = truth.max;
+    else if (label === 'sum') want = truth.sum;
+    else if (label === 'count') want = n;
+    else if (label === 'avg') want = n === 0 ? null : truth.sum / n;
+    else if (label.startsWith('p') && sorted !== null) {
+      want = exactPercentile(sorted, Number(label.slice(1)));
+      tol = 0.0101; // exact while the window keeps every value, else the sketch's relative accuracy (1%)
+    } else continue;
+    if (!close(got, want, tol)) return `${key}: ${label} is ${got}, recomputed from its ${n} samples it is ${want}`;
+  }
+  return null;
 }
 
 export const APM_CHECKERS: readonly Checker[] = [apmBooks as Checker];

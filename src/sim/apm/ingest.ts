@@ -1,7 +1,8 @@
 import { assert, fail } from '../kernel/assert.ts';
 import type { Micros } from '../kernel/time.ts';
 import type { Message, NodeBehavior, NodeContext, NodeId } from '../kernel/types.ts';
-import { INGEST_DEFAULTS, topicOf, type ApmRpc, type IngestConfig, type SamplePayload } from './types.ts';
+import { ms } from '../kernel/time.ts';
+import { INGEST_DEFAULTS, topicOf, type ApmRpc, type IngestConfig, type SampleBlock, type SamplePayload } from './types.ts';
 
 /**
  * A stateless ingestion server (`ingest-N`): it "sends data between user and MQ" and decouples the agents from the
@@ -31,7 +32,12 @@ export interface IngestState {
   queue: Request[];
   /** True while refusing: set by a refusal, cleared by the next accepted publish (for a note per episode, not per request). */
   refusing: boolean;
-  counts: { accepted: number; refused: number; done: number; samplesKept: number; samplesDropped: number };
+  /** `blockMs` > 0: samples gathered per topic and server bucket (`topic#bucket`) since the last flush, in columns. */
+  blocks: Record<string, { server: string[]; metric: string[]; t: number[]; value: number[] }>;
+  blockSeq: number;
+  /** `keepMetrics` as a lookup (empty: keep all). */
+  keep: Record<string, 1>;
+  counts: { accepted: number; refused: number; done: number; samplesKept: number; samplesDropped: number; blocks: number };
 }
 
 type Ctx = NodeContext;
@@ -46,16 +52,21 @@ export const apmIngest: NodeBehavior<IngestState, Partial<IngestConfig>> = {
   kind: 'apm-ingest',
   boot(config, _disk, ctx) {
     const cfg = { ...INGEST_DEFAULTS, ...config } as IngestConfig;
-    if (!(cfg.producer && ctx.peers.includes(cfg.producer))) fail(`apm ingest ${ctx.id}: unknown producer ${String(cfg.producer)}`);
+    if (!(cfg.producer && ctx.knows(cfg.producer))) fail(`apm ingest ${ctx.id}: unknown producer ${String(cfg.producer)}`);
     if (!(cfg.unpackUs >= 0 && cfg.perSampleUs >= 0 && cfg.slowdown > 0)) fail('apm ingest: CPU costs >= 0 and slowdown > 0');
     if (!(Number.isInteger(cfg.queueMax) && cfg.queueMax >= 1 && cfg.queueMax <= INGEST_QUEUE_LIMIT)) fail(`apm ingest: queueMax must be 1..${INGEST_QUEUE_LIMIT}`);
     if (!['one-topic', 'per-server', 'per-metric'].includes(cfg.topics)) fail(`apm ingest: unknown topic strategy ${cfg.topics}`);
-    return { cfg, queue: [], refusing: false, counts: { accepted: 0, refused: 0, done: 0, samplesKept: 0, samplesDropped: 0 } };
+    if (!(cfg.blockMs >= 0)) fail('apm ingest: blockMs must be >= 0');
+    const keep: Record<string, 1> = {};
+    for (const m of cfg.keepMetrics) keep[m] = 1;
+    const counts = { accepted: 0, refused: 0, done: 0, samplesKept: 0, samplesDropped: 0, blocks: 0 };
+    return { cfg, queue: [], refusing: false, blocks: {}, blockSeq: 0, keep, counts };
   },
   view: (s) => ({ queue: s.queue.length, queueMax: s.cfg.queueMax, slowdown: s.cfg.slowdown, refusing: s.refusing, counts: s.counts }),
   headline: (s) => ({ role: 'ingest', queue: s.queue.length, done: s.counts.done }),
   step(s, input, ctx) {
     if (input.type === 'message') return receive(s, input.msg, ctx);
+    if (input.name === 'flush') return flush(s, ctx);
     if (input.name !== 'cpu') fail(`apm ingest has no timer ${input.name}`);
     finish(s, ctx);
   },
@@ -98,32 +109,79 @@ function startCpu(s: IngestState, ctx: Ctx): void {
   const head = s.queue[0];
   assert(head !== undefined && head.arrivedAt <= ctx.now, 'a request on the CPU arrived before now');
   ctx.observe('apm.ingestQueueMs', (ctx.now - head.arrivedAt) / 1000);
-  ctx.setTimer('cpu', cpuUs(s.cfg, head.body.samples.length));
+  ctx.setTimer('cpu', cpuUs(s.cfg, Math.max(head.body.emitted ?? 0, head.body.samples.length)));
 }
 
 /** The head is unpacked: publish its kept samples through the local producer, answer, and start the next. */
 function finish(s: IngestState, ctx: Ctx): void {
   const r = s.queue.shift() ?? fail('apm ingest: the CPU finished with an empty queue');
   const p = r.body;
-  const keep = s.cfg.keepMetrics;
+  const keepAll = s.cfg.keepMetrics.length === 0;
   const msgs: { topic: string; key: string; bytes: number; data: SamplePayload }[] = [];
+  let kept = 0;
   for (const x of p.samples) {
-    if (keep.length > 0 && !keep.includes(x.metric)) continue;
-    const data: SamplePayload = Object.freeze({ server: p.server, metric: x.metric, t: p.t, value: x.value });
-    msgs.push(Object.freeze({ ...topicOf(s.cfg.topics, p.server, x.metric), bytes: SAMPLE_MESSAGE_BYTES, data }));
+    if (!keepAll && s.keep[x.metric] !== 1) continue;
+    kept++;
+    const { topic, key } = topicOf(s.cfg.topics, p.server, x.metric);
+    if (s.cfg.blockMs > 0) addToBlock(s, ctx, topic, p.server, x.metric, p.t, x.value);
+    else msgs.push(Object.freeze({ topic, key, bytes: SAMPLE_MESSAGE_BYTES, data: Object.freeze({ server: p.server, metric: x.metric, t: p.t, value: x.value }) }));
   }
-  const dropped = p.samples.length - msgs.length;
-  assert(dropped >= 0, 'never more messages than samples');
+  // Metrics the agent emitted but the simulation did not sample (see AgentConfig.metricsEmitted) are dropped too.
+  const dropped = Math.max(p.emitted ?? 0, p.samples.length) - kept;
+  assert(dropped >= 0, 'never more kept than emitted');
   if (dropped > 0) ctx.count('apm.droppedUnused', dropped);
   if (msgs.length > 0) {
     ctx.send(s.cfg.producer, 'offer', Object.freeze({ kind: 'offer', msgs: Object.freeze(msgs) }) satisfies ApmRpc, OFFER_HEADER_BYTES + SAMPLE_MESSAGE_BYTES * msgs.length);
-    ctx.count('apm.ingestedSamples', msgs.length);
   }
+  if (kept > 0) ctx.count('apm.ingestedSamples', kept);
   s.counts.done++;
-  s.counts.samplesKept += msgs.length;
+  s.counts.samplesKept += kept;
   s.counts.samplesDropped += dropped;
   answer(ctx, r.from, p, true, '');
   if (s.queue.length > 0) startCpu(s, ctx);
+}
+
+/**
+ * Blocks are gathered per topic and per bucket of servers, and keyed by the bucket: a server's samples always go to
+ * the same partition, so a sample an agent sent twice (a retry) lands where its first copy did and the aggregator
+ * that owns that partition counts it once.
+ */
+const BLOCK_BUCKETS = 4;
+
+function bucketOf(server: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < server.length; i++) h = Math.imul(h ^ server.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % BLOCK_BUCKETS;
+}
+
+function addToBlock(s: IngestState, ctx: Ctx, topic: string, server: string, metric: string, t: Micros, value: number): void {
+  const key = `${topic}#${bucketOf(server)}`;
+  let b = s.blocks[key];
+  if (b === undefined) {
+    if (Object.keys(s.blocks).length === 0) ctx.setTimer('flush', ms(s.cfg.blockMs));
+    b = s.blocks[key] = { server: [], metric: [], t: [], value: [] };
+  }
+  b.server.push(server);
+  b.metric.push(metric);
+  b.t.push(t);
+  b.value.push(value);
+}
+
+/** Publishes each topic's gathered samples as one message: a block in columns, keyed to spread over partitions. */
+function flush(s: IngestState, ctx: Ctx): void {
+  const msgs: { topic: string; key: string; bytes: number; data: SampleBlock }[] = [];
+  for (const [key, b] of Object.entries(s.blocks)) {
+    const data: SampleBlock = Object.freeze({ block: true, server: Object.freeze(b.server), metric: Object.freeze(b.metric), t: Object.freeze(b.t), value: Object.freeze(b.value) });
+    const topic = key.slice(0, key.lastIndexOf('#'));
+    msgs.push(Object.freeze({ topic, key, bytes: OFFER_HEADER_BYTES + SAMPLE_MESSAGE_BYTES * b.value.length, data }));
+    s.blockSeq++;
+  }
+  s.blocks = {};
+  if (msgs.length === 0) return;
+  s.counts.blocks += msgs.length;
+  let bytes = OFFER_HEADER_BYTES;
+  for (const m of msgs) bytes += m.bytes;
+  ctx.send(s.cfg.producer, 'offer', Object.freeze({ kind: 'offer', msgs: Object.freeze(msgs) }) satisfies ApmRpc, bytes);
 }
 
 function answer(ctx: Ctx, to: NodeId, p: Extract<ApmRpc, { kind: 'publish' }>, ok: boolean, reason: string): void {

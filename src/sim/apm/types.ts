@@ -54,6 +54,12 @@ export interface AgentConfig {
   /** The server this agent runs on (its host id), e.g. `web-1`. */
   server: string;
   metrics: readonly MetricSpec[];
+  /**
+   * Metrics the server emits in all (the notes: 2,000); 0 = just `metrics`. Only `metrics` are sampled in the
+   * simulation — at 10,000 × 2,000 drawing values no query reads would be most of the work — while the rest count in
+   * the bytes on the wire, in ingestion's CPU and in what it drops.
+   */
+  metricsEmitted: number;
   /** Publish period (the notes: every second). */
   publishEveryMs: number;
   /**
@@ -84,6 +90,7 @@ export interface AgentConfig {
 
 export const AGENT_DEFAULTS: Omit<AgentConfig, 'server'> = {
   metrics: DEFAULT_METRICS,
+  metricsEmitted: 0,
   publishEveryMs: 1000,
   phaseMs: 0,
   retry: 'exponential',
@@ -151,6 +158,12 @@ export interface IngestConfig {
   topics: TopicStrategy;
   /** Metrics some stored query reads; the rest are dropped here (the notes' idea). Empty = keep all. */
   keepMetrics: readonly string[];
+  /**
+   * 0: one MQ message per sample. Otherwise samples are gathered per topic for this long and published as one
+   * message holding a block of them in columns (Kafka's record batches): at the notes' scale, 200,000 samples a
+   * second cannot each be a message.
+   */
+  blockMs: number;
   /** The local MQ producer this server publishes through. */
   producer: NodeId;
 }
@@ -162,6 +175,7 @@ export const INGEST_DEFAULTS: Omit<IngestConfig, 'producer'> = {
   queueMax: 200,
   topics: 'per-metric',
   keepMetrics: [],
+  blockMs: 0,
 };
 
 /** The topic a sample goes to under each strategy, and its partition key. */
@@ -183,6 +197,29 @@ export interface SamplePayload {
   /** Event time (µs): the start of the second the agent sampled. */
   t: Micros;
   value: number;
+}
+
+/** Many samples in one MQ message, in columns (what ingestion publishes with `blockMs` > 0). */
+export interface SampleBlock {
+  block: true;
+  server: readonly string[];
+  metric: readonly string[];
+  t: readonly Micros[];
+  value: readonly number[];
+}
+
+/** Calls `f` for every sample an MQ message of the pipeline carries: one, or a block of them. */
+export function forEachSample(data: unknown, f: (server: string, metric: string, t: Micros, value: number) => void): number {
+  const b = data as SampleBlock | SamplePayload | null | undefined;
+  if (b && (b as SampleBlock).block === true) {
+    const x = b as SampleBlock;
+    for (let i = 0; i < x.value.length; i++) f(x.server[i], x.metric[i], x.t[i], x.value[i]);
+    return x.value.length;
+  }
+  const one = b as SamplePayload | null | undefined;
+  if (!one || typeof one.metric !== 'string') return 0;
+  f(one.server, one.metric, one.t, one.value);
+  return 1;
 }
 
 /** A stored point's key: one query, one window, one source partition (a metric's partitions are merged on read). */
@@ -209,12 +246,18 @@ export interface PointWrite extends PointKey {
   sketch: Sketch;
   /** The aggregator that computed it. */
   by: NodeId;
+  /**
+   * The consumer-group generation in which that aggregator owned the partition. The store fences writers of an older
+   * generation (a zombie: paused or cut off while its partitions moved on), and a newer generation's version of a
+   * window replaces an older one's.
+   */
+  generation: number;
 }
 
 /** Messages between the pipeline's parts (the MQ's own messages are in ../mq/types.ts). */
 export type ApmRpc =
   /** agent → lb → ingestion: one second of one server's metrics (`seq` per agent; retries keep it). */
-  | { kind: 'publish'; agent: NodeId; server: string; seq: number; t: Micros; samples: readonly MetricSample[]; attempt: number }
+  | { kind: 'publish'; agent: NodeId; server: string; seq: number; t: Micros; samples: readonly MetricSample[]; emitted: number; attempt: number }
   /**
    * ingestion → lb → agent. `ok: false` with a reason: refused (queue full, no backend) — the agent retries.
    * `attempt` echoes the publish it answers, so an agent can tell a late answer to an attempt it already gave up on
@@ -227,10 +270,10 @@ export type ApmRpc =
   | { kind: 'alive'; server: string; seq: number }
   | { kind: 'restart'; reason: string }
   /** ingestion → its local producer: messages to publish (the producer stamps ids and timestamps). */
-  | { kind: 'offer'; msgs: readonly { topic: string; key: string; bytes: number; data: SamplePayload }[] }
+  | { kind: 'offer'; msgs: readonly { topic: string; key: string; bytes: number; data: SamplePayload | SampleBlock }[] }
   /** aggregator → tsdb, and its answer (`duplicate`: that key was stored before; `conflict`: with other values). */
   | { kind: 'write-point'; point: PointWrite }
-  | { kind: 'point-stored'; key: PointKey; ok: boolean; duplicate: boolean; conflict: boolean }
+  | { kind: 'point-stored'; key: PointKey; ok: boolean; duplicate: boolean; conflict: boolean; fenced?: boolean }
   /** dashboard → tsdb: the points of a query from window start `from` on (inclusive). */
   | { kind: 'read'; rid: number; query: string; from: Micros }
   /**
