@@ -187,7 +187,7 @@ export function apmScaleShape(o: { servers: number; metricsEmitted: number; quer
     aggregators: o.aggregators,
     brokers: 12,
     partitionsPerTopic: 1,
-    agent: { metricsEmitted: o.metricsEmitted, heartbeatMs: 1000 },
+    agent: { metricsEmitted: o.metricsEmitted, heartbeatMs: 5000 },
     spreadAgents: true,
     ingestConfig: { blockMs: 100, perSampleUs: 0.5 },
     consumer: { processMs: 0.001, fetchMax: 2000, bufferMax: 8000 },

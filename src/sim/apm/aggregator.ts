@@ -188,9 +188,8 @@ function place(s: AggregatorState, ctx: Ctx, q: StoredQuery, partition: string, 
   st.lastArrivalUs = ctx.now;
   const time = q.query.time === 'event' ? t : ctx.now;
   const index = serverIndexOf(s.servers, server);
-  const starts = windowsOf(time, q.query.windowUs, q.query.slideUs);
-  const counted = (start: number) => hasSeen(st.open[start]?.seen ?? st.closed.find((c) => c.start === start)?.seen ?? {}, index, t);
-  if (!ctx.bug('apm-no-dedupe') && starts.some(counted)) {
+  const starts = q.query.slideUs === q.query.windowUs ? [time - (time % q.query.windowUs)] : windowsOf(time, q.query.windowUs, q.query.slideUs);
+  if (!ctx.bug('apm-no-dedupe') && countedBefore(st, starts, index, t)) {
     // Delivered again while its window is still open (the queue redelivers what was not acked in time): count it once.
     s.counts.duplicates++;
     ctx.count('apm.duplicateSamples');
@@ -217,6 +216,19 @@ function place(s: AggregatorState, ctx: Ctx, q: StoredQuery, partition: string, 
     }
   }
   return waiting;
+}
+
+/** True when one of these windows (open, or closed recently) already counted the sample (server index, t). */
+function countedBefore(st: Stream, starts: readonly number[], index: number, t: number): boolean {
+  for (const start of starts) {
+    const open = st.open[start];
+    if (open !== undefined) {
+      if (hasSeen(open.seen, index, t)) return true;
+      continue;
+    }
+    for (const c of st.closed) if (c.start === start && hasSeen(c.seen, index, t)) return true;
+  }
+  return false;
 }
 
 function streamOf(s: AggregatorState, q: StoredQuery, partition: string): Stream {

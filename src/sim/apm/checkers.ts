@@ -52,8 +52,12 @@ interface Written {
 export interface ApmBooksState {
   queries: Record<string, QueryInfo>;
   servers: ServerIndex;
-  /** Samples of produce requests not yet acknowledged, by message id, in columns, with the partition. */
-  unacked: Record<string, { partition: string; metric: string[]; server: string[]; t: number[]; value: number[] }>;
+  /** Produced messages not yet acknowledged, by id: the partition and the message's (frozen, shared) payload. */
+  unacked: Record<string, { partition: string; data: unknown }>;
+  /** Per metric, the queries reading it (filled as queries are announced). */
+  byMetric: Record<string, string[]>;
+  /** Per query, whether each server matches its FROM clause (a cache of globMatch). */
+  matches: Record<string, Record<string, boolean>>;
   /** Acknowledged samples already credited, per metric: (server, second) bitsets. */
   credited: Record<string, SecondSets>;
   /** Per point (`query|start|partition`). */
@@ -82,7 +86,7 @@ export const apmBooks: Checker<ApmBooksState> = {
   description: 'Every acknowledged metric sample is counted once in each window that includes it (or counted late), no window is written twice with different contents, and every aggregate equals a recomputation from the agents’ values.',
   kinds: ['msg.send', 'node.note', 'run.end'],
   init: () => ({
-    queries: {}, servers: newServerIndex(), unacked: {}, credited: {}, truth: {}, written: {}, late: {}, lateSeen: {},
+    queries: {}, byMetric: {}, matches: {}, servers: newServerIndex(), unacked: {}, credited: {}, truth: {}, written: {}, late: {}, lateSeen: {},
     windows: 0, rewrites: 0, lateSamples: 0, ended: false, pending: 0, checkedPoints: 0,
   }),
   onEvent(s, e, view) {
@@ -95,7 +99,12 @@ export const apmBooks: Checker<ApmBooksState> = {
     const d = e.data as Record<string, unknown>;
     switch (e.name) {
       case 'queries':
-        for (const q of d.queries as (QueryInfo & { id: string })[]) s.queries[q.id] = { metric: q.metric, servers: [...q.servers], windowUs: q.windowUs, slideUs: q.slideUs, time: q.time };
+        for (const q of d.queries as (QueryInfo & { id: string })[]) {
+          if (s.queries[q.id] !== undefined) continue;
+          s.queries[q.id] = { metric: q.metric, servers: [...q.servers], windowUs: q.windowUs, slideUs: q.slideUs, time: q.time };
+          (s.byMetric[q.metric] ??= []).push(q.id);
+          s.matches[q.id] = {};
+        }
         return null;
       case 'acked':
         if (typeof d.pid === 'string' && Array.isArray(d.seqs)) for (const q of d.seqs as number[]) credit(s, `${d.pid}-${q}`);
@@ -113,15 +122,8 @@ export const apmBooks: Checker<ApmBooksState> = {
 
 function produced(s: ApmBooksState, body: { partition: string; msgs: readonly MqMessage[] }): void {
   for (const m of body.msgs) {
-    if (s.unacked[m.id] !== undefined) continue; // a produce request retried
-    const cols = { partition: body.partition, metric: [] as string[], server: [] as string[], t: [] as number[], value: [] as number[] };
-    forEachSample(m.data, (server, metric, t, value) => {
-      cols.metric.push(metric);
-      cols.server.push(server);
-      cols.t.push(t);
-      cols.value.push(value);
-    });
-    if (cols.value.length > 0) s.unacked[m.id] = cols;
+    if (s.unacked[m.id] !== undefined || m.data === undefined) continue; // a produce request retried, or no samples
+    s.unacked[m.id] = { partition: body.partition, data: m.data };
   }
 }
 
@@ -130,23 +132,44 @@ function credit(s: ApmBooksState, id: string): void {
   const m = s.unacked[id];
   if (m === undefined) return;
   delete s.unacked[id];
-  for (let i = 0; i < m.value.length; i++) {
-    const server = m.server[i];
-    if (!addSeen((s.credited[m.metric[i]] ??= {}), serverIndexOf(s.servers, server), m.t[i])) continue; // a copy
-    for (const [qid, q] of Object.entries(s.queries)) {
-      if (q.metric !== m.metric[i] || q.time !== 'event' || !q.servers.some((p) => globMatch(p, server))) continue;
-      for (const start of windowsOf(m.t[i], q.windowUs, q.slideUs)) {
-        const b = (s.truth[`${qid}|${start}|${m.partition}`] ??= { digest: newDigest(), sum: 0, min: null, max: null, values: [], byKey: {} });
-        const v = m.value[i];
-        if (b.byKey !== null) b.byKey = b.digest.n < LIST_MAX ? ((b.byKey[`${server}@${m.t[i]}`] = v), b.byKey) : null;
-        digestAdd(b.digest, server, m.t[i]);
-        b.sum += v;
-        b.min = b.min === null ? v : Math.min(b.min, v);
-        b.max = b.max === null ? v : Math.max(b.max, v);
-        if (b.values.length < TRUTH_VALUES_MAX) b.values.push(v);
-      }
-    }
+  forEachSample(m.data, (server, metric, t, value) => creditSample(s, m.partition, server, metric, t, value));
+}
+
+function creditSample(s: ApmBooksState, partition: string, server: string, metric: string, t: number, v: number): void {
+  const queries = s.byMetric[metric];
+  if (queries === undefined) return;
+  if (!addSeen((s.credited[metric] ??= {}), serverIndexOf(s.servers, server), t)) return; // a copy
+  for (let k = 0; k < queries.length; k++) {
+    const qid = queries[k];
+    const q = s.queries[qid];
+    if (q.time !== 'event' || !matches(s, qid, q, server)) continue;
+    if (q.slideUs === q.windowUs) addToBooks(s, `${qid}|${t - (t % q.windowUs)}|${partition}`, server, t, v);
+    else for (const start of windowsOf(t, q.windowUs, q.slideUs)) addToBooks(s, `${qid}|${start}|${partition}`, server, t, v);
   }
+}
+
+function matches(s: ApmBooksState, qid: string, q: QueryInfo, server: string): boolean {
+  const cache = s.matches[qid];
+  let m = cache[server];
+  if (m === undefined) {
+    m = false;
+    for (const p of q.servers) if (globMatch(p, server)) m = true;
+    cache[server] = m;
+  }
+  return m;
+}
+
+function addToBooks(s: ApmBooksState, key: string, server: string, t: number, v: number): void {
+  const b = (s.truth[key] ??= { digest: newDigest(), sum: 0, min: null, max: null, values: [], byKey: {} });
+  if (b.byKey !== null) {
+    if (b.digest.n < LIST_MAX) b.byKey[`${server}@${t}`] = v;
+    else b.byKey = null;
+  }
+  digestAdd(b.digest, server, t);
+  b.sum += v;
+  b.min = b.min === null || v < b.min ? v : b.min;
+  b.max = b.max === null || v > b.max ? v : b.max;
+  if (b.values.length < TRUTH_VALUES_MAX) b.values.push(v);
 }
 
 function lateSample(s: ApmBooksState, d: Record<string, unknown>): null {
@@ -183,28 +206,25 @@ function windowWritten(s: ApmBooksState, e: TraceEvent, d: Record<string, unknow
 }
 
 /** Samples of messages still in the queue at the end, per point: not yet counted anywhere, and rightly so. */
-function queuedDigests(s: ApmBooksState, view: CheckView): Record<string, Digest & { keys: Record<string, 1> }> {
-  const out: Record<string, Digest & { keys: Record<string, 1> }> = {};
-  const seen: Record<string, 1> = {};
+type Queued = Digest & { keys: Record<string, 1> | null; seen: SecondSets };
+
+/**
+ * Samples still queued at the end, per point: not yet counted anywhere, and rightly so. Read from each partition's
+ * most advanced live replica (its unacked messages, and produce entries it has not applied yet).
+ */
+function queuedDigests(s: ApmBooksState, view: CheckView): Record<string, Queued> {
+  const best: Record<string, RaftMemory> = {};
   for (const id of view.nodeIds()) {
     const m = view.memory(id) as RaftMemory | null;
     if (!m || m.machine !== 'mq') continue;
+    const name = (m.sm as PartitionState).cfg.partition;
+    const cur = best[name];
+    if (!cur || m.commitIndex > cur.commitIndex || (m.commitIndex === cur.commitIndex && m.role === 'leader')) best[name] = m;
+  }
+  const out: Record<string, Queued> = {};
+  for (const [partition, m] of Object.entries(best)) {
+    const add = (msg: MqMessage) => forEachSample(msg.data, (server, metric, t) => queuedSample(s, out, partition, server, metric, t));
     const st = m.sm as PartitionState;
-    const add = (msg: MqMessage) => {
-      if (seen[`${st.cfg.partition}|${msg.id}`]) return;
-      seen[`${st.cfg.partition}|${msg.id}`] = 1;
-      forEachSample(msg.data, (server, metric, t) => {
-        for (const [qid, q] of Object.entries(s.queries)) {
-          if (q.metric !== metric || !q.servers.some((p) => globMatch(p, server))) continue;
-          for (const start of windowsOf(t, q.windowUs, q.slideUs)) {
-            const d = (out[`${qid}|${start}|${st.cfg.partition}`] ??= { ...newDigest(), keys: {} });
-            if (d.keys[`${server}@${t}`]) continue;
-            d.keys[`${server}@${t}`] = 1;
-            digestAdd(d, server, t);
-          }
-        }
-      });
-    };
     for (const x in st.msgs) add(st.msgs[x].m);
     for (let i = m.lastApplied + 1; i < m.log.length; i++) {
       const c = m.log[i].cmd as MqCommand | undefined;
@@ -212,6 +232,25 @@ function queuedDigests(s: ApmBooksState, view: CheckView): Record<string, Digest
     }
   }
   return out;
+}
+
+function queuedSample(s: ApmBooksState, out: Record<string, Queued>, partition: string, server: string, metric: string, t: number): void {
+  const index = serverIndexOf(s.servers, server);
+  for (const qid of s.byMetric[metric] ?? []) {
+    const q = s.queries[qid];
+    if (!matches(s, qid, q, server)) continue;
+    for (const start of q.slideUs === q.windowUs ? [t - (t % q.windowUs)] : windowsOf(t, q.windowUs, q.slideUs)) {
+      const key = `${qid}|${start}|${partition}`;
+      if (s.written[key] === undefined) continue; // only written points are checked
+      const d = (out[key] ??= { ...newDigest(), keys: {}, seen: {} });
+      if (!addSeen(d.seen, index, t)) continue;
+      digestAdd(d, server, t);
+      if (d.keys !== null) {
+        if (d.n <= LIST_MAX) d.keys[`${server}@${t}`] = 1;
+        else d.keys = null;
+      }
+    }
+  }
 }
 
 /** `a − b − c`, digest-wise (counts and mod-2^32 sums). */
@@ -236,7 +275,8 @@ function settle(s: ApmBooksState, view: CheckView, seq: number): Finding | null 
   let wrongCount = 0;
   for (const [key, w] of Object.entries(s.written)) {
     const truth = s.truth[key] ?? { digest: newDigest(), sum: 0, min: null, max: null, values: [], byKey: {} };
-    const problem = truth.byKey !== null && w.samples !== null ? bySample(s, key, truth, w, queued[key]?.keys ?? {}) : byDigest(s, key, truth, w, queued[key]);
+    const q = queued[key];
+    const problem = truth.byKey !== null && w.samples !== null && (q === undefined || q.keys !== null) ? bySample(s, key, truth, w, q?.keys ?? {}) : byDigest(s, key, truth, w, q);
     if (problem === null) continue;
     wrongCount++;
     if (wrong.length < EVIDENCE_MAX) wrong.push(problem);

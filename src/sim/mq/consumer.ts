@@ -101,11 +101,13 @@ function heartbeat(s: ConsumerState, ctx: Ctx): void {
     if (part.fetching && ctx.now - part.fetchSentAt > stale) part.fetching = false; // the fetch or its answer was lost
     if (s.cfg.mode === 'push' && part.leader) subscribe(s, ctx, p, part);
   }
-  for (const [wid, w] of Object.entries(s.writes)) {
-    if (ctx.now - w.at > ms(s.cfg.writeTimeoutMs)) {
-      delete s.writes[Number(wid)];
-      ctx.note('write-timeout', { wid: Number(wid), n: w.items.length });
-    }
+  // Writes are numbered in the order they were made, and integer keys iterate in ascending order: the expired ones
+  // are a prefix (an APM aggregator holds thousands of writes open for a minute-long window).
+  for (const wid in s.writes) {
+    const w = s.writes[wid];
+    if (ctx.now - w.at <= ms(s.cfg.writeTimeoutMs)) break;
+    delete s.writes[wid];
+    ctx.note('write-timeout', { wid: Number(wid), n: w.items.length });
   }
   pull(s, ctx);
 }
