@@ -82,8 +82,8 @@ export interface AggregatorState {
   streams: Record<string, Stream>;
   batches: Record<number, Batch>;
   /** Points sent to the store and not yet confirmed, by point key text, with the batches waiting on them. */
-  storing: Record<string, { point: PointWrite; wids: number[]; sentAt: number }>;
-  counts: { samples: number; late: number; unmatched: number; duplicates: number; windows: number; stored: number; rewrites: number; conflicts: number };
+  storing: Record<string, { point: PointWrite; wids: number[]; sentAt: number; evidence: Readonly<Record<string, unknown>> }>;
+  counts: { samples: number; late: number; unmatched: number; duplicates: number; disowned: number; windows: number; stored: number; rewrites: number; conflicts: number };
 }
 
 type Ctx = NodeContext;
@@ -112,7 +112,7 @@ export const apmAggregator: NodeBehavior<AggregatorState, Partial<AggregatorConf
     ctx.setTimer('tick', ms(cfg.tickMs));
     const queries = cfg.queries.map((q) => ({ id: q.id, metric: q.query.metric, servers: q.query.servers, windowUs: q.query.windowUs, slideUs: q.query.slideUs, time: q.query.time }));
     ctx.note('queries', { queries });
-    return { cfg, servers: newServerIndex(), generation: {}, streams: {}, batches: {}, storing: {}, counts: { samples: 0, late: 0, unmatched: 0, duplicates: 0, windows: 0, stored: 0, rewrites: 0, conflicts: 0 } };
+    return { cfg, servers: newServerIndex(), generation: {}, streams: {}, batches: {}, storing: {}, counts: { samples: 0, late: 0, unmatched: 0, duplicates: 0, disowned: 0, windows: 0, stored: 0, rewrites: 0, conflicts: 0 } };
   },
   view: (s) => ({
     counts: s.counts,
@@ -144,6 +144,7 @@ function receive(s: AggregatorState, msg: Message, ctx: Ctx): void {
     case 'revoked':
       return revoke(s, ctx, body.partitions, 'partitions moved to another aggregator');
     case 'assigned':
+      s.generation = {};
       for (const p of body.partitions) s.generation[p] = body.generation;
       return;
     case 'activate':
@@ -163,6 +164,11 @@ function take(s: AggregatorState, ctx: Ctx, wid: number, items: readonly Deliver
   const batch: Batch = { ids: items.map((d) => d.m.id), pending: 0 };
   s.batches[wid] = batch;
   for (const d of items) {
+    // Delivered before a rebalance took the partition away, processed after: its new owner counts it (it is not acked).
+    if (s.generation[d.partition] === undefined) {
+      s.counts.disowned++;
+      continue;
+    }
     const n = forEachSample(d.m.data, (server, metric, t, value) => {
       s.counts.samples++;
       let matched = false;
@@ -190,10 +196,12 @@ function place(s: AggregatorState, ctx: Ctx, q: StoredQuery, partition: string, 
   const index = serverIndexOf(s.servers, server);
   const starts = q.query.slideUs === q.query.windowUs ? [time - (time % q.query.windowUs)] : windowsOf(time, q.query.windowUs, q.query.slideUs);
   if (!ctx.bug('apm-no-dedupe') && countedBefore(st, starts, index, t)) {
-    // Delivered again while its window is still open (the queue redelivers what was not acked in time): count it once.
+    // Delivered again while its window is open or unconfirmed (the queue redelivers what was not acked in time):
+    // count it once — but this delivery's batch must still wait for that window to be stored before it is acked,
+    // or an ack of the copy would ack the message whose first copy sits in a window not yet written.
     s.counts.duplicates++;
     ctx.count('apm.duplicateSamples');
-    return 0;
+    return waitOnCopy(s, q, st, starts, wid);
   }
   const late = st.win.lateSamples;
   addSample(st.win, { t, value, arrivedAt: ctx.now });
@@ -214,6 +222,19 @@ function place(s: AggregatorState, ctx: Ctx, q: StoredQuery, partition: string, 
       w.wids.push(wid);
       waiting++;
     }
+  }
+  return waiting;
+}
+
+/** Makes batch `wid` wait on the windows (open, or written and not yet confirmed) that hold a copy of its sample. */
+function waitOnCopy(s: AggregatorState, q: StoredQuery, st: Stream, starts: readonly number[], wid: number): number {
+  let waiting = 0;
+  for (const start of starts) {
+    const open = st.open[start];
+    const wids = open?.wids ?? s.storing[`${q.id}|${start}|${st.partition}`]?.wids;
+    if (wids === undefined || wids[wids.length - 1] === wid || wids.includes(wid)) continue;
+    wids.push(wid);
+    waiting++;
   }
   return waiting;
 }
@@ -286,14 +307,16 @@ function write(s: AggregatorState, ctx: Ctx, st: Stream, w: ClosedWindow, held: 
   });
   s.counts.windows++;
   const key = pointKey(point);
-  s.storing[key] = { point, wids: held.wids, sentAt: ctx.now };
   const values: Record<string, number | null> = {};
   for (const a of w.aggregates) values[functionLabel(a.fn)] = a.value;
-  // The window's evidence: which samples it counted (their digest; their list when short). The checker compares it
-  // with the samples the queue acknowledged and recomputes the aggregates from their values.
+  // The window's evidence — which samples it counted (their digest; their list when short) — goes in the trace once
+  // the store has it: the checker compares it with the samples the queue acknowledged and recomputes the aggregates.
   const metric = s.cfg.queries.find((q) => q.id === st.query)!.query.metric;
-  const evidence = { digest: held.digest, ...(held.samples !== null ? { samples: Object.freeze(held.samples) } : {}) };
-  ctx.note('window', { query: st.query, metric, partition: st.partition, start: w.startUs, end: w.endUs, generation: point.generation, count: w.count, values, sum: point.sum, min: point.min, max: point.max, ...evidence });
+  const evidence = Object.freeze({
+    query: st.query, metric, partition: st.partition, start: w.startUs, end: w.endUs, generation: point.generation, count: w.count, values,
+    sum: point.sum, min: point.min, max: point.max, digest: held.digest, ...(held.samples !== null ? { samples: Object.freeze(held.samples) } : {}),
+  });
+  s.storing[key] = { point, wids: held.wids, sentAt: ctx.now, evidence };
   sendPoint(s, ctx, point);
 }
 
@@ -315,19 +338,25 @@ function stored(s: AggregatorState, ctx: Ctx, r: Extract<ApmRpc, { kind: 'point-
   const p = s.storing[key];
   if (p === undefined) return; // a second answer to a retried write
   if (r.fenced) {
-    // A newer owner of the partition writes its windows: this one is a zombie for it. Its samples stay unacked.
+    // Written under an ownership a newer generation has ended: a zombie's write. Its samples stay unacked (they went
+    // back to the partition's current owner). If that ownership is still what this aggregator holds, it is a zombie
+    // for the whole partition; if it has been given the partition again since, only this old window goes.
     delete s.storing[key];
     for (const wid of p.wids) delete s.batches[wid];
-    return revoke(s, ctx, [r.key.partition], 'fenced by the store: a newer generation owns the partition');
+    ctx.note('fenced', { key: r.key, generation: p.point.generation });
+    if (s.generation[r.key.partition] === p.point.generation) revoke(s, ctx, [r.key.partition], 'fenced by the store: a newer generation owns the partition');
+    return;
   }
   if (!r.ok) return; // the store refused it: written again on the next tick after writeRetryMs
   delete s.storing[key];
   s.counts.stored++;
   if (r.duplicate) s.counts.rewrites++;
   if (r.conflict) {
+    // The store holds another version of this window (written by the partition's previous owner): it is final. The
+    // samples only this version counted arrived too late for it; they are acked as late data, not lost silently.
     s.counts.conflicts++;
-    ctx.note('conflict', { key: r.key });
-  }
+    ctx.note('window-late', p.evidence);
+  } else ctx.note('window', p.evidence);
   for (const wid of p.wids) {
     const b = s.batches[wid];
     if (b === undefined) continue; // answered already (a revoke, or the ack-before-write bug)
@@ -352,6 +381,7 @@ function answer(s: AggregatorState, ctx: Ctx, wid: number): void {
  */
 function revoke(s: AggregatorState, ctx: Ctx, partitions: readonly string[], why: string): void {
   let dropped = 0;
+  for (const p of partitions) delete s.generation[p];
   for (const [key, st] of Object.entries(s.streams)) {
     if (!partitions.includes(st.partition)) continue;
     for (const held of Object.values(st.open)) {

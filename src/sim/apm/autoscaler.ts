@@ -50,6 +50,8 @@ export interface AutoscalerState {
   partitions: number;
   high: number;
   low: number;
+  /** The cap (one aggregator per partition) was reported for the current run of high lag. */
+  capNoted: boolean;
   lastChangeAt: number;
   /** Recent (time µs, messages waiting) pairs, oldest first, for the trend and the time to drain. */
   history: [number, number][];
@@ -67,7 +69,7 @@ export const apmAutoscaler: NodeBehavior<AutoscalerState, Partial<AutoscalerConf
     if (!(cfg.min >= 1 && cfg.initial >= cfg.min && cfg.initial <= cfg.pool.length)) fail('apm autoscaler: need 1 <= min <= initial <= pool size');
     if (!(cfg.topics && cfg.topics.length > 0)) fail('apm autoscaler: topics are required');
     ctx.setTimer('poll', ms(cfg.pollMs));
-    return { cfg, active: cfg.initial, partitions: 0, high: 0, low: 0, lastChangeAt: -Infinity, history: [], decisions: [] };
+    return { cfg, active: cfg.initial, partitions: 0, high: 0, low: 0, capNoted: false, lastChangeAt: -Infinity, history: [], decisions: [] };
   },
   view: (s) => ({ active: s.active, pool: s.cfg.pool, partitions: s.partitions, history: s.history, decisions: s.decisions.slice(-20), trendPerS: trendPerS(s) }),
   headline: (s) => ({ role: 'autoscaler', active: s.active, waiting: s.history.length ? s.history[s.history.length - 1][1] : 0 }),
@@ -115,12 +117,14 @@ function trendPerS(s: AutoscalerState): number {
 
 function decide(s: AutoscalerState, ctx: Ctx, waiting: number, lagMs: number): void {
   s.high = lagMs > s.cfg.upLagMs ? s.high + 1 : 0;
+  if (s.high === 0) s.capNoted = false;
   s.low = waiting < s.cfg.downMessages && lagMs < s.cfg.upLagMs / 4 ? s.low + 1 : 0;
   if (ctx.now - s.lastChangeAt < ms(s.cfg.cooldownMs)) return;
   const ceiling = Math.min(s.cfg.pool.length, Math.max(1, s.partitions));
   if (s.high >= s.cfg.upAfter) {
     if (s.active >= ceiling) {
-      if (s.high === s.cfg.upAfter) ctx.note('scale-capped', { active: s.active, partitions: s.partitions, why: 'one consumer per partition at most: more partitions are needed to scale further' });
+      if (!s.capNoted) ctx.note('scale-capped', { active: s.active, partitions: s.partitions, why: 'one consumer per partition at most: more partitions are needed to scale further' });
+      s.capNoted = true;
       return;
     }
     return scale(s, ctx, s.active + 1, `oldest message waited ${Math.round(lagMs)} ms > ${s.cfg.upLagMs} ms`);

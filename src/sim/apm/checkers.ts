@@ -4,7 +4,7 @@ import type { PartitionState } from '../mq/partition.ts';
 import type { MqCommand, MqMessage } from '../mq/types.ts';
 import type { RaftMemory } from '../raft/replica.ts';
 import { globMatch } from './query.ts';
-import { addSeen, digestAdd, hasSeen, newDigest, newServerIndex, serverIndexOf, type Digest, type SecondSets, type ServerIndex } from './samples.ts';
+import { addSeen, digestAdd, digestMerge, hasSeen, newDigest, newServerIndex, serverIndexOf, type Digest, type SecondSets, type ServerIndex } from './samples.ts';
 import { forEachSample } from './types.ts';
 import { exactPercentile, windowsOf } from './window.ts';
 
@@ -60,8 +60,11 @@ export interface ApmBooksState {
   matches: Record<string, Record<string, boolean>>;
   /** Acknowledged samples already credited, per metric: (server, second) bitsets. */
   credited: Record<string, SecondSets>;
-  /** Per point (`query|start|partition`). */
+  /** Per point (`query|start|partition`): the samples acknowledged to the producer (what must be counted)… */
   truth: Record<string, Books>;
+  /** …and every sample sent to the queue at all (what may be counted: a write the producer gave up on may commit). */
+  made: Record<string, { digest: Digest; byKey: Record<string, number> | null }>;
+  producedSeen: Record<string, SecondSets>;
   written: Record<string, Written>;
   late: Record<string, Digest>;
   /** Per point, the late samples already subtracted (a sample may be reported late more than once). */
@@ -86,7 +89,7 @@ export const apmBooks: Checker<ApmBooksState> = {
   description: 'Every acknowledged metric sample is counted once in each window that includes it (or counted late), no window is written twice with different contents, and every aggregate equals a recomputation from the agents’ values.',
   kinds: ['msg.send', 'node.note', 'run.end'],
   init: () => ({
-    queries: {}, byMetric: {}, matches: {}, servers: newServerIndex(), unacked: {}, credited: {}, truth: {}, written: {}, late: {}, lateSeen: {},
+    queries: {}, byMetric: {}, matches: {}, servers: newServerIndex(), unacked: {}, credited: {}, truth: {}, made: {}, producedSeen: {}, written: {}, late: {}, lateSeen: {},
     windows: 0, rewrites: 0, lateSamples: 0, ended: false, pending: 0, checkedPoints: 0,
   }),
   onEvent(s, e, view) {
@@ -113,6 +116,8 @@ export const apmBooks: Checker<ApmBooksState> = {
         return lateSample(s, d);
       case 'window':
         return windowWritten(s, e, d);
+      case 'window-late':
+        return windowLate(s, d);
       default:
         return null;
     }
@@ -124,6 +129,25 @@ function produced(s: ApmBooksState, body: { partition: string; msgs: readonly Mq
   for (const m of body.msgs) {
     if (s.unacked[m.id] !== undefined || m.data === undefined) continue; // a produce request retried, or no samples
     s.unacked[m.id] = { partition: body.partition, data: m.data };
+    forEachSample(m.data, (server, metric, t, value) => madeSample(s, body.partition, server, metric, t, value));
+  }
+}
+
+function madeSample(s: ApmBooksState, partition: string, server: string, metric: string, t: number, v: number): void {
+  const queries = s.byMetric[metric];
+  if (queries === undefined) return;
+  if (!addSeen((s.producedSeen[metric] ??= {}), serverIndexOf(s.servers, server), t)) return; // a copy
+  for (const qid of queries) {
+    const q = s.queries[qid];
+    if (q.time !== 'event' || !matches(s, qid, q, server)) continue;
+    for (const start of q.slideUs === q.windowUs ? [t - (t % q.windowUs)] : windowsOf(t, q.windowUs, q.slideUs)) {
+      const b = (s.made[`${qid}|${start}|${partition}`] ??= { digest: newDigest(), byKey: {} });
+      if (b.byKey !== null) {
+        if (b.digest.n < LIST_MAX) b.byKey[`${server}@${t}`] = v;
+        else b.byKey = null;
+      }
+      digestAdd(b.digest, server, t);
+    }
   }
 }
 
@@ -172,8 +196,27 @@ function addToBooks(s: ApmBooksState, key: string, server: string, t: number, v:
   if (b.values.length < TRUTH_VALUES_MAX) b.values.push(v);
 }
 
-function lateSample(s: ApmBooksState, d: Record<string, unknown>): null {
-  s.lateSamples++;
+/**
+ * A window version the store refused because another was stored first: the samples it counted that the stored one
+ * did not are late data. Listed, they are marked late one by one; given only as a digest, the point's check becomes
+ * a range (see byDigest).
+ */
+function windowLate(s: ApmBooksState, d: Record<string, unknown>): null {
+  const key = `${d.query}|${d.start}|${d.partition}`;
+  const listed = d.samples as string[] | undefined;
+  if (listed === undefined) {
+    digestMerge((s.late[key] ??= newDigest()), d.digest as Digest);
+    return null;
+  }
+  for (const k of listed) {
+    const at = k.lastIndexOf('@');
+    lateSample(s, { query: d.query, partition: d.partition, server: k.slice(0, at), t: Number(k.slice(at + 1)) }, false);
+  }
+  return null;
+}
+
+function lateSample(s: ApmBooksState, d: Record<string, unknown>, counted = true): null {
+  if (counted) s.lateSamples++;
   const q = s.queries[d.query as string];
   if (!q) return null;
   const index = serverIndexOf(s.servers, d.server as string);
@@ -191,16 +234,14 @@ function windowWritten(s: ApmBooksState, e: TraceEvent, d: Record<string, unknow
   const digest = d.digest as Digest;
   const before = s.written[key];
   const generation = (d.generation as number | undefined) ?? 0;
-  if (before !== undefined && generation < before.generation) return null; // a zombie's write: the store fences it
-  if (before !== undefined && generation === before.generation) {
+  if (before !== undefined) {
     s.rewrites++;
     if (before.digest.n !== digest.n || before.digest.a !== digest.a || before.digest.b !== digest.b) {
       return { message: `window ${query} @${d.start} of ${d.partition} was written twice with different samples`, evidence: { seq: e.seq, point: key, first: before.digest, again: digest } };
     }
     return null;
   }
-  if (before !== undefined) s.rewrites++; // a newer generation's version replaces the stored one
-  else s.windows++;
+  s.windows++;
   s.written[key] = { generation, digest: { ...digest }, samples: Array.isArray(d.samples) ? [...(d.samples as string[])] : null, values: { ...(d.values as Record<string, number | null>) }, sum: d.sum as number, min: d.min as number | null, max: d.max as number | null };
   return null;
 }
@@ -276,7 +317,9 @@ function settle(s: ApmBooksState, view: CheckView, seq: number): Finding | null 
   for (const [key, w] of Object.entries(s.written)) {
     const truth = s.truth[key] ?? { digest: newDigest(), sum: 0, min: null, max: null, values: [], byKey: {} };
     const q = queued[key];
-    const problem = truth.byKey !== null && w.samples !== null && (q === undefined || q.keys !== null) ? bySample(s, key, truth, w, q?.keys ?? {}) : byDigest(s, key, truth, w, q);
+    const made = s.made[key] ?? { digest: newDigest(), byKey: {} };
+    const listed = truth.byKey !== null && made.byKey !== null && w.samples !== null && (q === undefined || q.keys !== null);
+    const problem = listed ? bySample(s, key, truth, made.byKey!, w, q?.keys ?? {}) : byDigest(s, key, truth, made.digest, w, q);
     if (problem === null) continue;
     wrongCount++;
     if (wrong.length < EVIDENCE_MAX) wrong.push(problem);
@@ -290,31 +333,34 @@ function settle(s: ApmBooksState, view: CheckView, seq: number): Finding | null 
  * acknowledged one (then its aggregates are recomputed); otherwise its size must lie between the acknowledged samples
  * less the late and queued ones (a late or queued sample may be a copy of one counted) and all of them.
  */
-function byDigest(s: ApmBooksState, key: string, truth: Books, w: Written, queued: Digest | undefined): string | null {
+function byDigest(s: ApmBooksState, key: string, truth: Books, made: Digest, w: Written, queued: Digest | undefined): string | null {
   const late = s.late[key];
-  if (!late?.n && !queued?.n) {
+  const allAcked = made.n === truth.digest.n && made.a === truth.digest.a && made.b === truth.digest.b;
+  // Exactly the acknowledged samples counted (a queued message may hold samples this point counted already: its
+  // other windows are still open): check the aggregates too.
+  if (!late?.n && allAcked && truth.digest.n === w.digest.n && truth.digest.a === w.digest.a && truth.digest.b === w.digest.b) return recompute(s, key, truth, w);
+  if (!late?.n && !queued?.n && allAcked) {
     if (truth.digest.n !== w.digest.n) return `${key}: counted ${w.digest.n} samples, ${truth.digest.n} were acknowledged for it`;
-    if (truth.digest.a !== w.digest.a || truth.digest.b !== w.digest.b) return `${key}: counted ${w.digest.n} samples, as many as acknowledged, but not the same ones`;
-    return recompute(s, key, truth, w);
+    return `${key}: counted ${w.digest.n} samples, as many as acknowledged, but not the same ones`;
   }
   const floor = minus(truth.digest, late, queued).n;
-  if (w.digest.n > truth.digest.n || w.digest.n < floor) return `${key}: counted ${w.digest.n} samples; between ${floor} and ${truth.digest.n} were due`;
+  if (w.digest.n > made.n || w.digest.n < floor) return `${key}: counted ${w.digest.n} samples; between ${floor} and ${made.n} were due`;
   return null;
 }
 
 /** Small points, sample by sample: nothing counted twice or unacknowledged, nothing missing unless late or queued. */
-function bySample(s: ApmBooksState, key: string, truth: Books, w: Written, queued: Record<string, 1>): string | null {
+function bySample(s: ApmBooksState, key: string, truth: Books, made: Record<string, number>, w: Written, queued: Record<string, 1>): string | null {
   const byKey = truth.byKey!;
   const counted: Record<string, 1> = {};
   for (const k of w.samples!) {
     if (counted[k]) return `${key}: counted ${k} twice`;
-    if (byKey[k] === undefined) return `${key}: counted ${k}, which the queue never acknowledged for this window`;
+    if (made[k] === undefined) return `${key}: counted ${k}, which was never sent to the queue for this window`;
     counted[k] = 1;
   }
   const late = s.lateSeen[key];
   const [missing] = Object.keys(byKey).filter((k) => !counted[k] && !queued[k] && !isLate(s, late, k));
   if (missing !== undefined) return `${key}: ${missing} was acknowledged, neither counted nor late nor still queued (a window lost data)`;
-  const values = w.samples!.map((k) => byKey[k]);
+  const values = w.samples!.map((k) => made[k]);
   let sum = 0;
   for (const v of values) sum += v;
   const books: Books = { digest: w.digest, sum, min: values.length ? Math.min(...values) : null, max: values.length ? Math.max(...values) : null, values, byKey: null };

@@ -110,8 +110,6 @@ export interface TsdbCounts {
   conflicts: number;
   /** Writes refused (store or queue full). */
   refused: number;
-  /** Stored windows replaced by a newer generation's version. */
-  replaced: number;
   reads: number;
   pointsRead: number;
   /** Reads dropped because the queue was full. */
@@ -153,7 +151,7 @@ export const apmTsdb: NodeBehavior<TsdbState, Partial<TsdbConfig>> = {
       points: 0,
       queue: [],
       busy: false,
-      counts: { writes: 0, stored: 0, duplicates: 0, conflicts: 0, refused: 0, replaced: 0, reads: 0, pointsRead: 0, readsDropped: 0, recovered: 0 },
+      counts: { writes: 0, stored: 0, duplicates: 0, conflicts: 0, refused: 0, reads: 0, pointsRead: 0, readsDropped: 0, recovered: 0 },
       fence: {},
       bits: 0,
       values: 0,
@@ -287,7 +285,6 @@ function write(s: TsdbState, ctx: Ctx, from: NodeId, point: PointWrite): void {
   const stored = findPoint(s, point);
   if (stored !== null) {
     const same = samePoint(stored, point);
-    if (!same && generation > (stored.generation ?? 0)) return replace(s, ctx, from, stored, point);
     if (same) {
       s.counts.duplicates++;
       ctx.count('apm.tsdbDuplicates');
@@ -313,49 +310,16 @@ function write(s: TsdbState, ctx: Ctx, from: NodeId, point: PointWrite): void {
   answerWrite(ctx, from, point, { ok: true, duplicate: false, conflict: false });
 }
 
-/**
- * A newer generation's version of a stored window replaces the older one: the older writer lost the partition
- * before it had every sample (its samples were never acked, so the new owner counted them too). Logged like a write.
- */
-function replace(s: TsdbState, ctx: Ctx, from: NodeId, old: PointWrite, point: PointWrite): void {
-  const frozen = deepFreeze(structuredClone(point) as PointWrite);
-  const series = s.series[seriesKey(point.query, point.partition)];
-  const i = lowerBound(series.starts, point.start);
-  assert(series.points[i] === old, 'the replaced point is where its key says');
-  series.points[i] = frozen;
-  const labels = frozen.values.map((v) => functionLabel(v.fn));
-  for (const [label, column] of Object.entries(series.columns)) {
-    const at = labels.indexOf(label);
-    column[i] = at < 0 ? null : frozen.values[at].value;
-  }
-  if (i >= series.blockFrom) encodeOpenBlock(s, series, ctx); // a closed block keeps the figures it was closed with
-  s.counts.replaced++;
-  ctx.count('apm.tsdbReplaced');
-  ctx.note('replaced', { key: keyOf(point), was: pointSummary(old), now: pointSummary(frozen) });
-  const bytes = pointBytes(frozen);
-  s.diskBytes += bytes;
-  ctx.persist({ op: 'append', key: 'points', items: [frozen], bytes }, true);
-  answerWrite(ctx, from, point, { ok: true, duplicate: false, conflict: false });
-}
-
 /** Boot: replays the disk log into the column store. No compression samples are observed for replayed blocks. */
 function recover(s: TsdbState, disk: DiskView, ctx: Ctx): void {
   const log = (disk.points as readonly PointWrite[] | undefined) ?? [];
   assert(Array.isArray(log), 'the points log is a list');
   if (log.length > s.cfg.pointsMax) fail(`apm tsdb: ${log.length} points on disk > pointsMax ${s.cfg.pointsMax}`);
   for (const p of log) {
-    const old = findPoint(s, p);
+    if (findPoint(s, p) !== null) fail(`apm tsdb: key ${JSON.stringify(keyOf(p))} twice in the log`);
     s.fence[p.partition] = Math.max(s.fence[p.partition] ?? 0, p.generation ?? 0);
+    insertPoint(s, p, null);
     s.diskBytes += pointBytes(p);
-    if (old === null) insertPoint(s, p, null);
-    else {
-      // A later entry for a key is a replacement by a newer generation.
-      if (!((p.generation ?? 0) > (old.generation ?? 0))) fail(`apm tsdb: key ${JSON.stringify(keyOf(p))} twice in the log without a newer generation`);
-      const series = s.series[seriesKey(p.query, p.partition)];
-      series.points[lowerBound(series.starts, p.start)] = p;
-      const labels = p.values.map((v: PointWrite["values"][number]) => functionLabel(v.fn));
-      for (const [label, column] of Object.entries(series.columns)) column[lowerBound(series.starts, p.start)] = labels.includes(label) ? p.values[labels.indexOf(label)].value : null;
-    }
   }
   s.counts.recovered = s.points;
   if (log.length > 0) ctx.note('recovered', { points: log.length, series: Object.keys(s.series).length });

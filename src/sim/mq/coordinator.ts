@@ -43,6 +43,7 @@ export interface CoordinatorState {
 }
 
 type Ctx = NodeContext;
+const GENERATIONS_PER_EPOCH = 1_000_000;
 
 export const mqCoordinator: NodeBehavior<CoordinatorState, Partial<CoordinatorConfig>> = {
   kind: 'mq-coordinator',
@@ -153,7 +154,9 @@ function receive(s: CoordinatorState, msg: Message, ctx: Ctx): void {
       return;
     }
     case 'join': {
-      const g = (s.groups[body.group] ??= { topics: [...body.topics], generation: 0, members: {}, assignment: {} });
+      // Generations start above every generation of the coordinator's earlier lives (its epoch is persisted), so a
+      // sink fencing writes by generation never sees one go backwards after a coordinator restart.
+      const g = (s.groups[body.group] ??= { topics: [...body.topics], generation: s.epoch * GENERATIONS_PER_EPOCH, members: {}, assignment: {} });
       const isNew = g.members[body.consumer] === undefined;
       g.members[body.consumer] = ctx.now;
       if (isNew) rebalance(s, ctx, body.group, g, `${body.consumer} joined`);
