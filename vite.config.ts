@@ -1,5 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
+
+/** @datadog/sketches-js requires protobufjs lazily for a serialisation we never use: see src/shims/protobufjs-minimal.ts. */
+const alias = { 'protobufjs/minimal': fileURLToPath(new URL('./src/shims/protobufjs-minimal.ts', import.meta.url)) };
 
 /**
  * One config for the app, its worker, and the three test projects:
@@ -12,7 +16,7 @@ export default defineConfig({
   base: './',
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 800 },
-  resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
+  resolve: process.env.VITEST ? { conditions: ['browser'], alias } : { alias },
   test: {
     projects: [
       {
