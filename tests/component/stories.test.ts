@@ -6,6 +6,7 @@ import { composeStories } from '@storybook/svelte';
 import { waitFor } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import * as app from '../../src/views/App.stories.ts';
+import * as charts from '../../src/views/Charts.stories.ts';
 import * as eventLog from '../../src/views/EventLog.stories.ts';
 import * as faultPanel from '../../src/views/FaultPanel.stories.ts';
 import * as helpOverlay from '../../src/views/HelpOverlay.stories.ts';
@@ -18,7 +19,7 @@ import * as topology from '../../src/views/Topology.stories.ts';
 import * as transport from '../../src/views/Transport.stories.ts';
 import { renderStory, type Composed } from './render.ts';
 
-const MODULES = { app, eventLog, faultPanel, helpOverlay, icon, inspector, invariants, narration, runBar, topology, transport };
+const MODULES = { app, charts, eventLog, faultPanel, helpOverlay, icon, inspector, invariants, narration, runBar, topology, transport };
 
 /** Stories that render nothing visible on purpose. */
 const EMPTY_ON_PURPOSE = new Set(['helpOverlay.Closed']);
