@@ -31,7 +31,8 @@ const mqStub: NodeBehavior<StubMemory, object> = {
     if (input.type !== 'message') return;
     const body = input.msg.body as ApmRpc;
     if (body.kind !== 'offer') throw new Error(`mq-stub got ${body.kind}`);
-    for (const x of body.msgs) m.offers.push({ ...x.data, topic: x.topic, at: ctx.now });
+    // Ingestion here sends one message per sample (no blocks).
+    for (const x of body.msgs) m.offers.push({ ...(x.data as SamplePayload), topic: x.topic, at: ctx.now });
   },
 };
 

@@ -93,7 +93,7 @@ function point(query: string, partition: string, start: number, samples: readonl
   for (const v of samples) accumulate(acc, v);
   return {
     query, start, partition, end: start + (extra.windowUs ?? S), count: acc.count, late: 0,
-    values: aggregateAll(acc, extra.fns ?? FNS), sum: acc.sum, min: acc.min, max: acc.max, sketch: acc.sketch, by: extra.by ?? 'agg-1',
+    values: aggregateAll(acc, extra.fns ?? FNS), sum: acc.sum, min: acc.min, max: acc.max, sketch: acc.sketch, by: extra.by ?? 'agg-1', generation: 0,
   };
 }
 
