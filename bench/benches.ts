@@ -11,6 +11,7 @@ import type { ScenarioInput } from '../src/scenarios/schema.ts';
 import { RngStreams } from '../src/sim/kernel/rng.ts';
 import { Lab } from '../src/sim/lab.ts';
 import { percentiles, pingPongVariant, round, runChunked, type MemorySampler } from './measure.ts';
+import { uiBench } from './ui.ts';
 
 /**
  * The benches. Each is a named function returning plain figures; main.ts runs them in order (or those `--only`
@@ -19,7 +20,7 @@ import { percentiles, pingPongVariant, round, runChunked, type MemorySampler } f
 export interface Bench {
   name: string;
   description: string;
-  run(memory: MemorySampler): Record<string, unknown>;
+  run(memory: MemorySampler): Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 /**
@@ -219,6 +220,7 @@ export const BENCHES: Bench[] = [
   { name: 'mq.10k-10s', description: 'the same load for 10 virtual seconds (a quick look)', run: (m) => mqRun(10 / 60, m) },
   { name: 'apm.1000x50', description: 'APM: 1,000 servers × 50 metrics a second, 20 stored queries, 60 virtual seconds (issue 5: ≥ 20× real time)', run: (m) => apmRun(1000, 50, 60, 2, 4, m) },
   { name: 'apm.10000x2000', description: 'APM at the notes’ scale: 10,000 servers × 2,000 metrics a second, 20 stored queries, 30 virtual seconds (issue 5: ≥ real time)', run: (m) => apmRun(10_000, 2000, 30, 16, 10, m) },
+  { name: 'ui', description: 'the production build in Chromium: frame time and long tasks with 500+ messages in flight at 10×, seek latency in a 10-minute run, initial JS (issue 6)', run: uiBench },
   { name: 'raft.sweep', description: 'sim sweep raft-leader-crash over 1,000 seeds on all cores', run: () => cliSweep('raft-leader-crash', []) },
   { name: 'seek', description: 'seek latency on a 10-virtual-minute run', run: seekBench },
   { name: 'sweep', description: 'single-threaded sweep throughput', run: sweepBench },

@@ -29,12 +29,12 @@ function selected(only: string[] | undefined): Bench[] {
 }
 
 /** In the child: run one bench and print its figures as one JSON line. */
-function runChild(name: string): void {
+async function runChild(name: string): Promise<void> {
   const bench = BENCHES.find((b) => b.name === name);
   if (!bench) throw new Error(`unknown bench ${name}`);
   const memory = new MemorySampler();
   memory.startBench();
-  const figures = bench.run(memory);
+  const figures = await bench.run(memory);
   const rssMbPeak = round(process.resourceUsage().maxRSS / 1024, 1); // maxRSS is in kilobytes
   process.stdout.write(JSON.stringify({ ...figures, heapUsedMbMax: memory.heapUsedMbMax, rssMbPeak }) + '\n');
 }
@@ -60,10 +60,10 @@ function runAll(only: string[] | undefined): void {
   process.stdout.write(JSON.stringify({ env, benches: results, memory, wallMs: round(performance.now() - t0, 1) }) + '\n');
 }
 
-function main(): number {
+async function main(): Promise<number> {
   try {
     const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, child: { type: 'string' } }, strict: true });
-    if (values.child !== undefined) runChild(values.child);
+    if (values.child !== undefined) await runChild(values.child);
     else runAll(values.only);
     return 0;
   } catch (e) {
@@ -72,4 +72,4 @@ function main(): number {
   }
 }
 
-process.exitCode = main();
+process.exitCode = await main();

@@ -1,6 +1,7 @@
 import { apmBaseline } from './apm-baseline.ts';
 import { apmAggregatorCrash, apmLateData, apmOutageBackoff, apmOutageFixed } from './apm-faults.ts';
 import { apmAutoscale, apmLbLeastBusy, apmLbRoundRobin, apmPercentiles } from './apm-flow.ts';
+import { mqLoad, raftTenMinutes } from './load.ts';
 import { mqAcksLeader, mqAcksQuorum } from './mq-acks.ts';
 import { mqBaseline } from './mq-baseline.ts';
 import { mqChaos } from './mq-chaos.ts';
@@ -34,6 +35,7 @@ export const SCENARIOS: readonly ScenarioInput[] = [
   raftFigure8,
   raftFigure8Bug,
   raftChaos,
+  raftTenMinutes,
   mqBaseline,
   mqAcksLeader,
   mqAcksQuorum,
@@ -48,6 +50,7 @@ export const SCENARIOS: readonly ScenarioInput[] = [
   mqRebalance,
   mqHotKey,
   mqChaos,
+  mqLoad,
   apmBaseline,
   apmOutageBackoff,
   apmOutageFixed,
