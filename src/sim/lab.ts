@@ -85,7 +85,8 @@ export interface Snapshot {
   hosts: HostSnapshot[];
   /** The current partition and the directed links it cuts, both by host id. */
   network: { partition: Partition | null; cut: [HostId, HostId][] };
-  inFlight: (Message & { copy: number; doomed: boolean })[];
+  /** Messages on the wire, without their bodies: a snapshot crosses to the UI every frame (a body is in the trace). */
+  inFlight: (Omit<Message, 'body'> & { copy: number; doomed: boolean })[];
   inFlightTotal: number;
   eventCount: number;
   traceHash: string;
@@ -307,7 +308,7 @@ export class Lab {
         partition: w.state.net.partition ? cloneShared(w.state.net.partition) : null,
         cut: Object.keys(w.state.net.cut).map((k) => k.split('>') as [HostId, HostId]),
       },
-      inFlight: cloneShared(inFlightAll.slice(0, IN_FLIGHT_SNAPSHOT_MAX)),
+      inFlight: inFlightAll.slice(0, IN_FLIGHT_SNAPSHOT_MAX).map((m) => ({ id: m.id, from: m.from, to: m.to, kind: m.kind, size: m.size, sentAt: m.sentAt, deliverAt: m.deliverAt, copy: m.copy, doomed: m.doomed })),
       inFlightTotal: inFlightAll.length,
       eventCount: w.trace.count,
       traceHash: w.trace.hashHex(),

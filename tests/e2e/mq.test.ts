@@ -32,4 +32,24 @@ describe('message queue in Chromium', () => {
     expect(errors).toEqual([]);
     await page.context().close();
   }, 60_000);
+
+  it('hundreds of messages in flight are drawn on a canvas under the nodes instead of as SVG marks', async () => {
+    const { page, errors } = await open(browser, `${BASE}#scenario=mq-load&seed=mq-load`);
+    await page.getByTestId('seek').fill('8000000');
+    await page.waitForFunction(() => /([2-9]\d\d|\d{4,}) messages in flight/.test(document.querySelector('[data-testid="topology-summary"]')?.textContent ?? ''), null, { timeout: 60_000 });
+    await expect.poll(() => page.getByTestId('message-canvas').count()).toBe(1);
+    expect(await page.getByTestId('message').count()).toBe(0);
+    // The canvas has marks on it: some pixels are painted.
+    const painted = await page.getByTestId('message-canvas').evaluate((c) => {
+      const canvas = c as HTMLCanvasElement;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+      return n;
+    });
+    expect(painted).toBeGreaterThan(500);
+    await shot(page.locator('[data-testid="topology"]').page(), 'mq-load-dense');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 120_000);
 });
