@@ -12,6 +12,8 @@ import type { LabPort } from './port.ts';
  */
 
 export const PAGE_ROWS = 100;
+/** Rows shown above a focused event. */
+const FOCUS_CONTEXT_ROWS = 5;
 const PAGE_SCAN = 2_000;
 const TEXT_DEBOUNCE_MS = 200;
 
@@ -172,6 +174,20 @@ export class EventLogModel {
     this.following = false;
     this.anchorSeq = page[0].seq;
     await this.update(this.total);
+  }
+
+  /**
+   * Shows event `seq` opened, with some context above it: another view (the space-time diagram) asked for it. Filters
+   * go, since they might hide it; the log stops following the run until "Live" is pressed.
+   */
+  focus(seq: number): Promise<void> {
+    this.kinds = [];
+    this.node = '';
+    this.text = '';
+    this.following = false;
+    this.anchorSeq = Math.max(0, seq - FOCUS_CONTEXT_ROWS);
+    this.openSeq = seq;
+    return this.update(this.total);
   }
 
   toggleOpen(seq: number): void {

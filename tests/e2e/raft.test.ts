@@ -114,7 +114,18 @@ describe('Raft panels in Chromium', () => {
     await panelShot(page, 'raft-05-why-not-committed');
     expect(await page.getByTestId('why').count()).toBe(1);
     // The space-time diagram shows the campaign: votes to the crashed r5 dropped.
-    expect(await page.locator('[data-testid="arrow"][data-kind="vote"][data-state="dropped"]').count()).toBeGreaterThan(0);
+    const dropped = page.locator('[data-testid="arrow"][data-kind="vote"][data-state="dropped"]');
+    expect(await dropped.count()).toBeGreaterThan(0);
+    // An arrow leads to its events in the log: its send, and the drop at the crashed replica.
+    await dropped.first().dispatchEvent('click');
+    const sendSeq = await dropped.first().getAttribute('data-seq');
+    await page.getByTestId('st-show-send').click();
+    const sendRow = page.locator(`[data-testid="event-row"][data-seq="${sendSeq}"]`);
+    await sendRow.waitFor({ timeout: 10_000 });
+    expect(await sendRow.getAttribute('class')).toMatch(/\bopen\b/);
+    expect(await sendRow.getAttribute('data-kind')).toBe('msg.send');
+    await page.getByTestId('st-show-end').click();
+    await page.waitForSelector('[data-testid="event-row"][data-kind="msg.drop"].open', { timeout: 10_000 });
     expect(errors).toEqual([]);
     await page.context().close();
   });
