@@ -1,3 +1,4 @@
+import type { DashPoint } from '../sim/apm/dashboard.ts';
 import type { NodeSnapshot, Snapshot } from '../sim/lab.ts';
 import type { FaultSource, TraceEvent, TraceKind } from '../sim/kernel/trace.ts';
 import type { Micros } from '../sim/kernel/time.ts';
@@ -542,16 +543,8 @@ export function faultBands(list: readonly FaultRec[]): FaultBand[] {
 
 // ---- the dashboard's stored queries (from the snapshot) -------------------------------------------------------------
 
-/** One window of a stored query as the dashboard merged it (src/sim/apm/dashboard.ts, DashPoint). */
-export interface DashPointView {
-  start: Micros;
-  end: Micros;
-  count: number;
-  late: number;
-  values: Record<string, number | null>;
-  avgOfPartials: Record<string, number | null>;
-  partials: number;
-}
+/** One window of a stored query as the dashboard merged it. */
+export type DashPointView = DashPoint;
 
 export interface DashQueryView {
   id: string;

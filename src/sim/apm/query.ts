@@ -1,3 +1,4 @@
+import type { AggregateFn } from './window.ts';
 import { z } from 'zod';
 import { firstIssue } from '../../scenarios/schema.ts';
 import { assert, assertNever, fail } from '../kernel/assert.ts';
@@ -95,13 +96,7 @@ assert(PERCENTILE_DECIMALS_MAX <= 6, 'percentile labels must not switch to expon
  * - `percentile`: the value below which `p` percent of the window's points fall, 0 < p <= 100 (p100 is the max).
  *   Exact percentiles need every point; the pipeline answers from a sketch instead (a bounded-size summary).
  */
-export type QueryFunction =
-  | { fn: 'min' }
-  | { fn: 'max' }
-  | { fn: 'avg' }
-  | { fn: 'sum' }
-  | { fn: 'count' }
-  | { fn: 'percentile'; p: number };
+export type QueryFunction = AggregateFn;
 
 /**
  * Which clock assigns a point to a window.
