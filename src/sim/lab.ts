@@ -97,6 +97,8 @@ export interface Snapshot {
   actions: Action[];
   metrics: Record<string, MetricValue>;
   checkpoints: number;
+  /** Message kinds sent so far on this run's longest known timeline, sorted: the choices for "step to a delivery of…". */
+  messageKinds: string[];
 }
 
 export interface RunSummary {
@@ -115,7 +117,22 @@ export interface EventFilter {
   text?: string;
 }
 
-export type StepArg = number | { until: Micros } | { untilKind: TraceKind };
+/**
+ * Narrows "step until kind" to the events a learner steps between; every field given must hold.
+ * - `msg`: a message event of that message kind (a `msg.deliver` of `append`).
+ * - `key` / `values`: a `node.state` of that key, with one of those values (`role` → candidate or leader: an election).
+ * - `rises`: a `node.state` whose value's numeric field is above the same node's previous value for that key
+ *   (`wal` → `commit`: a commit advancing). The first value after a node boots only sets its baseline; the previous
+ *   value is looked for at most `RISE_LOOKBACK_MAX` events back, and an event with none found does not match.
+ */
+export interface EventMatch {
+  msg?: string;
+  key?: string;
+  values?: readonly unknown[];
+  rises?: string;
+}
+
+export type StepArg = number | { until: Micros } | { untilKind: TraceKind; match?: EventMatch };
 
 export interface LoadOptions {
   seed?: string;
@@ -140,6 +157,8 @@ export const FRAME_WALL_MS_MAX = 250;
 export const IN_FLIGHT_SNAPSHOT_MAX = 2000;
 export const EVENTS_PAGE_MAX = 10_000;
 export const CHECKPOINTS_MAX = 256;
+/** How far back (in events) a `rises` match looks for the node's previous value. */
+export const RISE_LOOKBACK_MAX = 200_000;
 
 interface Loaded {
   input: ScenarioInput;
@@ -156,6 +175,8 @@ interface Loaded {
   timeline: TraceEvent[];
   expect: ExpectationTracker;
   narration: NarrationTracker;
+  /** Message kinds seen sent (kept across seeks back: a later kind is still a valid target to step to). */
+  messageKinds: Set<string>;
 }
 
 export class Lab {
@@ -183,14 +204,15 @@ export class Lab {
       if (!Number.isFinite(arg.until) || arg.until < 0) throw new LabError(`step: bad target time ${arg.until}`);
       r.world.runUntil(Math.round(arg.until), this.stepHook(r));
     } else {
-      const kind = arg.untilKind;
+      const { untilKind: kind, match } = arg;
+      if (match && !r.world.trace.keep) throw new LabError('step: matching an event needs a run that keeps its events');
       const evs = r.world.trace.events;
       let scanned = r.world.trace.count;
       let found = false;
       while (!found && r.world.step()) {
         this.afterStep(r);
         if (!r.world.trace.keep) found = r.world.lastEventKind === kind;
-        for (; scanned < evs.length; scanned++) if (evs[scanned].kind === kind) found = true;
+        for (; scanned < evs.length; scanned++) if (evs[scanned].kind === kind && (!match || matchesEvent(evs, scanned, match))) found = true;
       }
     }
     this.feed(r);
@@ -324,6 +346,7 @@ export class Lab {
       actions: cloneShared([...w.actionList]),
       metrics,
       checkpoints: r.checkpoints.length,
+      messageKinds: [...r.messageKinds].sort(),
     };
   }
 
@@ -577,6 +600,7 @@ export class Lab {
       timeline: world.trace.events,
       expect: new ExpectationTracker(scenario.expect),
       narration: new NarrationTracker(scenario.narration),
+      messageKinds: new Set(),
     };
     live.r = r;
     for (const e of live.early) {
@@ -622,8 +646,10 @@ export class Lab {
     if (!r.world.trace.keep) return;
     if (r.expect.fed > evs.length) this.resetTrackers(r);
     for (let i = r.expect.fed; i < evs.length; i++) {
-      r.expect.feed(evs[i]);
-      r.narration.feed(evs[i]);
+      const e = evs[i];
+      r.expect.feed(e);
+      r.narration.feed(e);
+      if (e.kind === 'msg.send') r.messageKinds.add(e.msg);
     }
   }
 
@@ -655,6 +681,39 @@ function diskViewOf(data: Record<string, unknown>): Record<string, unknown> {
 
 function info(s: Scenario): ScenarioInfo {
   return { id: s.id, title: s.title, summary: s.summary, tags: [...s.tags], difficulty: s.difficulty, minutes: s.minutes };
+}
+
+/** Whether event `i` passes a step's match (see `EventMatch`); the caller has checked its kind. */
+function matchesEvent(evs: readonly TraceEvent[], i: number, m: EventMatch): boolean {
+  const e = evs[i];
+  if (m.msg !== undefined && !('msg' in e && e.msg === m.msg)) return false;
+  if (m.key === undefined && m.values === undefined && m.rises === undefined) return true;
+  if (e.kind !== 'node.state') return false;
+  if (m.key !== undefined && e.key !== m.key) return false;
+  if (m.values !== undefined && !m.values.includes(e.value)) return false;
+  return m.rises === undefined || rose(evs, i, m.rises);
+}
+
+function numberField(v: unknown, field: string): number | null {
+  const x = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[field] : undefined;
+  return typeof x === 'number' ? x : null;
+}
+
+/** True when state event `i`'s `field` is above the same node's previous value for its key (back to its last boot). */
+function rose(evs: readonly TraceEvent[], i: number, field: string): boolean {
+  const e = evs[i];
+  assert(e.kind === 'node.state', 'rise is only defined for node.state events');
+  const now = numberField(e.value, field);
+  if (now === null) return false;
+  for (let j = i - 1; j >= 0 && i - j <= RISE_LOOKBACK_MAX; j--) {
+    const p = evs[j];
+    if (p.kind === 'node.boot' && p.node === e.node) return false;
+    if (p.kind === 'node.state' && p.node === e.node && p.key === e.key) {
+      const before = numberField(p.value, field);
+      return before !== null && now > before;
+    }
+  }
+  return false;
 }
 
 /** The filter behind `events` and `openedEvents`: kinds, node (as subject or sender), free text. */

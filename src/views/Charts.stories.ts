@@ -1,6 +1,7 @@
 import type { Meta, StoryObj } from '@storybook/svelte';
 import Charts from './Charts.svelte';
 import { apmAutoscaleFixture, apmPercentilesFixture, mqFixture } from './charts-fixtures.ts';
+import { chartsTraceOf, labMomentLab } from './fixtures.ts';
 
 /**
  * The Charts panel from fixed data (src/views/charts-fixtures.ts): a message queue through a broker crash and a
@@ -22,6 +23,7 @@ const end = mqFixture(5_000_000);
 const start = mqFixture(0);
 const percentiles = apmPercentilesFixture();
 const autoscale = apmAutoscaleFixture();
+const dlqLab = labMomentLab('dlqFilling');
 
 /** 2.2 s: broker b2 is down (the shaded band is still open), orders-1's new leader b3 drains the backlog. */
 export const MqLeaderCrash: Story = { args: { snapshot: crashed.snapshot, trace: crashed.trace } };
@@ -37,3 +39,6 @@ export const ApmAutoscale: Story = { args: { snapshot: autoscale.snapshot, trace
 
 /** The start of a queue run: nothing polled or produced yet. */
 export const Empty: Story = { args: { snapshot: start.snapshot, trace: start.trace } };
+
+/** A live run of mq-poison-dlq at 2.3 s: poison messages redelivered until the broker dead-letters them; the DLQ fills. */
+export const DlqFilling: Story = { args: { snapshot: dlqLab.snapshot(), trace: chartsTraceOf(dlqLab) } };

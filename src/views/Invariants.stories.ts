@@ -1,13 +1,13 @@
 import type { Meta, StoryObj } from '@storybook/svelte';
 import Invariants from './Invariants.svelte';
-import { snapshotAt } from './fixtures.ts';
+import { labMomentSnapshot, snapshotAt } from './fixtures.ts';
 
 /** Invariant checkers (after every event) and the scenario's expectations (pass / fail / pending). */
 const meta = {
   title: 'Views/Invariants',
   component: Invariants,
   args: { checkers: snapshotAt('partition').checkers, expectations: snapshotAt('partition').expectations },
-  parameters: { controls: { exclude: ['checkers', 'expectations'] } },
+  parameters: { controls: { exclude: ['checkers', 'expectations', 'violations', 'onshowevent'] } },
 } satisfies Meta<typeof Invariants>;
 
 export default meta;
@@ -23,5 +23,18 @@ export const Violated: Story = {
     expectations: snapshotAt('end').expectations.map((e, i) =>
       i === 0 ? { ...e, status: 'fail' as const, detail: 'ping.epochs-increase: n2 booted with epoch 1, but it already used epoch 1', evidenceSeq: 4321 } : e,
     ),
+  },
+};
+
+/**
+ * A real broken run (raft-vote-persistence-bug at 300 ms): Election Safety fired. The red checker names the first
+ * violation and links to its event; in the app the link opens it in the event log.
+ */
+export const BrokenRun: Story = {
+  args: {
+    checkers: labMomentSnapshot('doubleVote').checkers,
+    expectations: labMomentSnapshot('doubleVote').expectations,
+    violations: labMomentSnapshot('doubleVote').violations,
+    onshowevent: (_seq: number) => {},
   },
 };

@@ -35,6 +35,8 @@ const meta = {
   component: TraceViewer,
   args: { port: partition.port, view: partition.view, onclose: noop, onrerun: noop },
   parameters: { controls: { exclude: ['port', 'view'] } },
+  // Helpers the trace viewer's tests import too; they are not stories.
+  excludeStories: ['fixtureTrace', 'openedPort'],
 } satisfies Meta<typeof TraceViewer>;
 
 export default meta;

@@ -69,6 +69,7 @@ export function fixtureSnapshot(o: { scenario: string; t: Micros; durationUs: Mi
     actions: [],
     metrics: o.metrics ?? {},
     checkpoints: 1,
+    messageKinds: [],
   };
 }
 

@@ -1,8 +1,9 @@
 import type { DashPoint } from '../sim/apm/dashboard.ts';
 import type { NodeSnapshot, Snapshot } from '../sim/lab.ts';
-import type { FaultSource, TraceEvent, TraceKind } from '../sim/kernel/trace.ts';
+import type { TraceEvent, TraceKind } from '../sim/kernel/trace.ts';
 import type { Micros } from '../sim/kernel/time.ts';
 import type { NodeId } from '../sim/kernel/types.ts';
+import { FaultWindows, type FaultRec } from './fault-windows.ts';
 import type { LabPort } from './port.ts';
 import { lowerBound } from './raft-trace.svelte.ts';
 
@@ -81,21 +82,7 @@ export interface ScaleRec {
   capped: boolean;
 }
 
-export type FaultWindowKind = 'crash' | 'pause' | 'partition' | 'link';
-
-/** A fault window: opened by a crash, pause, partition or link change; closed by its restart, resume, heal or next change. */
-export interface FaultRec {
-  seq: number;
-  t: Micros;
-  kind: FaultWindowKind;
-  /** The node (crash, pause), `from>to` (link) or '' (partition). */
-  subject: string;
-  /** What happened, in words ("groups {b3 prod1 ctl} | {b1 b2 c1 sink}", "latencyMs 1500"). */
-  detail: string;
-  source: FaultSource | null;
-  end: Micros | null;
-  endSeq: number;
-}
+export { faultBands, type FaultBand, type FaultRec, type FaultWindowKind } from './fault-windows.ts';
 
 const PRODUCER_KIND = 'mq-producer';
 
@@ -134,7 +121,12 @@ export class ChartsTrace {
   readonly ledger: LedgerRec[] = [];
   readonly scaler: ScalerRec[] = [];
   readonly decisions: ScaleRec[] = [];
-  readonly faults: FaultRec[] = [];
+  /** Fault windows (crash → restart, partition → heal…), kept the same way for every time axis. */
+  private readonly windows = new FaultWindows();
+  /** The fault windows in seq order (see fault-windows.ts). */
+  get faults(): readonly FaultRec[] {
+    return this.windows.list;
+  }
   /** Virtual time of the last ingested event. */
   lastT: Micros = 0;
 
@@ -144,11 +136,6 @@ export class ChartsTrace {
   /** Message ids the ledger has seen acked / delivered, with the record (seq) that first marked each. */
   private readonly acked = new Map<string, number>();
   private readonly delivered = new Map<string, number>();
-  /**
-   * The `fault` events (scenario / user / random), in seq order: the kernel records each fault's effect (a crash, a
-   * partition…) right after it, at the same time, and the window takes its source from there.
-   */
-  private readonly faultEvents: { seq: number; t: Micros; source: FaultSource }[] = [];
   private kinds = new Map<NodeId, string>();
 
   private run: RunKey | null = null;
@@ -235,20 +222,13 @@ export class ChartsTrace {
     popFrom(this.statuses, c);
     popFrom(this.scaler, c);
     popFrom(this.decisions, c);
-    popFrom(this.faults, c);
-    for (const f of this.faults) {
-      if (f.endSeq >= c) {
-        f.end = null;
-        f.endSeq = -1;
-      }
-    }
+    this.windows.truncate(c);
     popFrom(this.ledger, c);
     for (const map of [this.acked, this.delivered]) for (const [id, seq] of map) if (seq >= c) map.delete(id);
     const k = lowerBound(this.seqs, c);
     this.seqs.length = k;
     this.times.length = k;
     this.lastT = this.times[k - 1] ?? 0;
-    popFrom(this.faultEvents, c);
     this.count = Math.min(this.count, c);
     this.revision++;
   }
@@ -275,26 +255,14 @@ export class ChartsTrace {
         if (e.key === 'lag') this.scalerLag(e);
         return;
       case 'fault':
-        this.faultEvents.push({ seq: e.seq, t: e.t, source: e.source });
-        return;
       case 'node.crash':
-        return this.open(e, 'crash', e.node, e.lostWrites > 0 ? `lost ${e.lostWrites} unsynced writes` : '');
       case 'node.pause':
-        return this.open(e, 'pause', e.node, '');
       case 'node.boot':
-        return this.close(e, 'crash', e.node);
       case 'node.resume':
-        return this.close(e, 'pause', e.node);
       case 'net.partition':
-        this.close(e, 'partition', '');
-        return this.open(e, 'partition', '', `${e.oneWay ? 'one-way, ' : ''}groups ${e.groups.map((g) => `{${g.join(' ')}}`).join(' | ')}`);
       case 'net.heal':
-        return this.close(e, 'partition', '');
-      case 'net.link': {
-        const subject = `${e.from}>${e.to}`;
-        this.close(e, 'link', subject);
-        return this.open(e, 'link', subject, Object.entries(e.set).map(([k, v]) => `${k} ${String(v)}`).join(', '));
-      }
+      case 'net.link':
+        return this.windows.ingest(e);
       default:
         return;
     }
@@ -372,23 +340,6 @@ export class ChartsTrace {
     const v = e.value as Partial<{ waiting: number; lagMs: number; trendPerS: number; drainS: number | null }> | null;
     if (!v || typeof v !== 'object') return;
     this.scaler.push({ seq: e.seq, t: e.t, node: e.node, waiting: Number(v.waiting ?? 0), lagMs: Number(v.lagMs ?? 0), trendPerS: Number(v.trendPerS ?? 0), drainS: typeof v.drainS === 'number' ? v.drainS : null });
-  }
-
-  private open(e: TraceEvent, kind: FaultWindowKind, subject: string, detail: string): void {
-    const last = this.faultEvents[this.faultEvents.length - 1];
-    const source = last && last.t === e.t ? last.source : null;
-    this.faults.push({ seq: e.seq, t: e.t, kind, subject, detail, source, end: null, endSeq: -1 });
-  }
-
-  /** Closes the open window of this kind and subject (the newest), if any; a boot with no crash before it closes nothing. */
-  private close(e: TraceEvent, kind: FaultWindowKind, subject: string): void {
-    for (let i = this.faults.length - 1; i >= 0; i--) {
-      const f = this.faults[i];
-      if (f.kind !== kind || f.subject !== subject || f.end !== null) continue;
-      f.end = e.t;
-      f.endSeq = e.seq;
-      return;
-    }
   }
 }
 
@@ -512,33 +463,6 @@ export function ratePerS(list: readonly LedgerRec[], key: LedgerKey, bucketUs: M
 export function valueAt(s: Samples, t: Micros): number | null {
   const i = lowerBound(s.t, t + 1) - 1;
   return i < 0 ? null : s.v[i];
-}
-
-/** A fault window as drawn: windows of one kind starting together (a whole broker crashing) are one band. */
-export interface FaultBand {
-  key: string;
-  kind: FaultWindowKind;
-  from: Micros;
-  /** The heal / restart / resume, or null while still open (drawn to the cursor). */
-  to: Micros | null;
-  /** The nodes (crash, pause) or links in the band. */
-  subjects: string[];
-  detail: string;
-  source: FaultSource | null;
-}
-
-export function faultBands(list: readonly FaultRec[]): FaultBand[] {
-  const out: FaultBand[] = [];
-  for (const f of list) {
-    const last = out[out.length - 1];
-    if (last && last.kind === f.kind && last.from === f.t && f.kind !== 'partition') {
-      last.subjects.push(f.subject);
-      last.to = last.to === null || f.end === null ? null : Math.max(last.to, f.end);
-      continue;
-    }
-    out.push({ key: `${f.kind}:${f.seq}`, kind: f.kind, from: f.t, to: f.end, subjects: f.subject ? [f.subject] : [], detail: f.detail, source: f.source });
-  }
-  return out;
 }
 
 // ---- the dashboard's stored queries (from the snapshot) -------------------------------------------------------------

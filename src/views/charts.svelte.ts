@@ -6,7 +6,6 @@ import {
   cumulative,
   dashboardOf,
   depthByPartition,
-  faultBands,
   lagMax,
   ledgerTotals,
   LEDGER_KEYS,
@@ -17,15 +16,17 @@ import {
   type DashboardView,
   type DashPointView,
   type DashQueryView,
-  type FaultBand,
   type LedgerKey,
   type Samples,
   type ScalerRec,
 } from './charts-trace.svelte.ts';
+import { FAULT_HELP, faultMarks, fmtSpan, labelRows as sharedLabelRows, type FaultMark } from './fault-windows.ts';
 import { formatMicros } from './format.ts';
 import { timeTicks } from './raft-format.ts';
 import { lowerBound } from './raft-trace.svelte.ts';
 import { round1 } from './topology.svelte.ts';
+
+export { faultLabel, fmtSpan } from './fault-windows.ts';
 
 /**
  * Geometry of the Charts panel (issue 6): small multiples over one shared virtual-time axis — the run's duration, a
@@ -87,7 +88,7 @@ export const CHART_HELP = {
     'Throughput: messages per second in each time bucket, produced vs delivered. When delivered stays below produced the queue grows; after an outage, delivered runs above produced while the backlog drains.',
   query:
     'A stored dashboard query. Every window [start, end) is a step; the dashboard merges the partials of all partitions: min, max, count and sum exactly, percentiles from the merged sketch (DDSketch). A dashed line of the same colour is the average of the partitions’ own percentiles — the tempting mistake: averaging p99s is not the p99.',
-  fault: 'A fault window: from the fault (crash, pause, partition, slow link) to its repair (restart, resume, heal, link reset), or to the end of the run.',
+  fault: FAULT_HELP,
   cursor: 'The cursor: the simulation’s current virtual time.',
   finalBefore:
     'Finality boundary: windows that start before this line are final — every aggregator that keeps up has closed them (newest window − lateness − window length), so the dashboard serves them from its cache and never reads them again.',
@@ -208,30 +209,16 @@ export interface Chart {
   extra?: (t: Micros) => string | null;
 }
 
-export interface BandMark {
-  key: string;
-  kind: FaultBand['kind'];
-  x: number;
-  w: number;
-  label: string;
-  title: string;
-  /** The label's row above the plot (0 nearest it): overlapping labels go up a row. */
-  row: number;
-}
+/** A fault band on every chart (shared with the elections timeline: see fault-windows.ts). */
+export type BandMark = FaultMark;
 
 /** Label rows above the plot at most; a label that fits in none overlaps in the last. */
 export const BAND_ROWS_MAX = 3;
 const BAND_ROW_H = 13;
 
-/** Greedy rows for labels starting at `x` and `w` wide: each takes the lowest row where the previous label has ended. */
+/** Greedy label rows (shared with the elections timeline), at most `BAND_ROWS_MAX` by default. */
 export function labelRows(items: readonly { x: number; w: number }[], rowsMax = BAND_ROWS_MAX): number[] {
-  const ends: number[] = [];
-  return items.map(({ x, w }) => {
-    let r = ends.findIndex((end) => end <= x);
-    if (r < 0) r = ends.length < rowsMax ? ends.length : ends.indexOf(Math.min(...ends));
-    ends[r] = x + w;
-    return r;
-  });
+  return sharedLabelRows(items, rowsMax);
 }
 
 // ---- formatting --------------------------------------------------------------------------------------------------
@@ -253,33 +240,6 @@ export function fmtNum(v: number): string {
 
 function fmtSeconds(v: number): string {
   return `${fmtNum(v)} s`;
-}
-
-/** "2 s", "500 ms" for durations in labels. */
-export function fmtSpan(us: Micros): string {
-  if (us >= 1_000_000) return `${+(us / 1_000_000).toFixed(2)} s`;
-  if (us >= 1_000) return `${+(us / 1_000).toFixed(1)} ms`;
-  return `${us} µs`;
-}
-
-const FAULT_WORD: Record<FaultBand['kind'], string> = { crash: 'crash', pause: 'pause', partition: 'partition', link: 'link' };
-const FAULT_END: Record<FaultBand['kind'], string> = { crash: 'restarted', pause: 'resumed', partition: 'healed', link: 'changed again' };
-
-/** The band's short label: a whole host crashing is named by the host ("crash b1"), else the node or "×3". */
-export function faultLabel(b: FaultBand, hosts: readonly { id: string; nodes: readonly string[] }[]): string {
-  if (b.kind === 'partition') return 'partition';
-  if (b.kind === 'link') return `link ${b.subjects.map((s) => s.replace('>', '→')).join(', ')}`;
-  const host = hosts.find((h) => h.nodes.length === b.subjects.length && h.nodes.length > 1 && h.nodes.every((n) => b.subjects.includes(n)));
-  const who = host ? host.id : b.subjects.length === 1 ? b.subjects[0] : `${b.subjects[0]} +${b.subjects.length - 1}`;
-  return `${FAULT_WORD[b.kind]} ${who}`;
-}
-
-function faultTitle(b: FaultBand, label: string, now: Micros): string {
-  const until = b.to === null ? `still going at ${formatMicros(now)}` : `${FAULT_END[b.kind]} at ${formatMicros(b.to)} (${fmtSpan(b.to - b.from)})`;
-  const who = b.kind === 'partition' ? '' : ` (${b.subjects.join(', ')})`;
-  const detail = b.detail ? `; ${b.detail}` : '';
-  const source = b.source ? `, ${b.source === 'scenario' ? 'scheduled by the scenario' : b.source === 'user' ? 'injected by you' : 'drawn at random'}` : '';
-  return `${label}${who} from ${formatMicros(b.from)}${source}${detail}; ${until}. ${CHART_HELP.fault}`;
 }
 
 // ---- the model ---------------------------------------------------------------------------------------------------
@@ -315,17 +275,15 @@ export class ChartsModel {
 
   readonly bands: BandMark[] = $derived.by(() => {
     void this.trace.revision;
-    const hosts = this.snapshot?.hosts ?? [];
-    const out: BandMark[] = [];
-    for (const b of faultBands(this.trace.faults)) {
-      if (b.from > this.now) continue;
-      const x = this.px(b.from);
-      const w = round1(Math.max(2, this.px(Math.min(b.to ?? this.now, this.now)) - x));
-      const label = faultLabel(b, hosts);
-      out.push({ key: b.key, kind: b.kind, x, w, label, title: faultTitle(b, label, this.now), row: 0 });
-    }
-    const rows = labelRows(out.map((b) => ({ x: b.x, w: (b.label.length * 6.6 + 10) * this.scale })));
-    return out.map((b, i) => ({ ...b, row: rows[i] }));
+    return faultMarks(this.trace.faults, {
+      now: this.now,
+      t0: 0,
+      t1: this.durationUs,
+      x: (t) => this.px(t),
+      hosts: this.snapshot?.hosts ?? [],
+      labelPx: (label) => (label.length * 6.6 + 10) * this.scale,
+      rowsMax: BAND_ROWS_MAX,
+    });
   });
 
   readonly bandRows: number = $derived(Math.max(1, ...this.bands.map((b) => b.row + 1)));

@@ -2,6 +2,7 @@ import type { Snapshot } from '../sim/lab.ts';
 import type { Micros } from '../sim/kernel/time.ts';
 import type { NodeId } from '../sim/kernel/types.ts';
 import type { RaftConfig } from '../sim/raft/types.ts';
+import { faultMarks, type FaultMark } from './fault-windows.ts';
 import { at, isRaftNode, raftView, ROLE_COLOR, termColor, timeTicks, type Role } from './raft-format.ts';
 import type { RaftTrace, StateRec, VoteRec } from './raft-trace.svelte.ts';
 import { round1 } from './topology.svelte.ts';
@@ -20,6 +21,9 @@ export const AXIS_H = 24;
 export const LANE_H = 40;
 export const BAND_H: Record<Role | 'down', number> = { leader: 20, candidate: 14, follower: 6, down: 20 };
 const TERM_STRIP_H = 4;
+/** One row of fault labels above the lanes; overlapping labels take another row, up to `FAULT_ROWS_MAX`. */
+export const FAULT_ROW_H = 14;
+const FAULT_ROWS_MAX = 2;
 const PAD_X = 14;
 const FALLBACK_WIDTH_PX = 900;
 /** Leader heartbeats are drawn only when they are at least this far apart. */
@@ -237,7 +241,6 @@ export class ElectionsModel {
     }
     return out;
   });
-  readonly height: number = $derived(this.axisH + this.ids.length * this.laneH + 6 * this.scale);
 
   /** The time window shown: the whole run, or a window following the cursor. */
   readonly domain: [Micros, Micros] = $derived.by(() => {
@@ -262,6 +265,31 @@ export class ElectionsModel {
     return Math.round(Math.max(0, Math.min(this.durationUs, t)));
   }
 
+  /**
+   * Fault windows in view, shaded across every lane as on the charts (the same bands, labels and tooltips): a crash
+   * here explains a lane going down, a partition the elections that follow it.
+   */
+  readonly faultMarks: FaultMark[] = $derived.by(() => {
+    void this.trace.revision;
+    const [t0, t1] = this.domain;
+    return faultMarks(this.trace.faults.list, {
+      now: this.now,
+      t0,
+      t1,
+      x: (t) => this.x(t),
+      hosts: this.snapshot?.hosts ?? [],
+      labelPx: (label) => (label.length * 6.4 + 10) * this.scale,
+      rowsMax: FAULT_ROWS_MAX,
+    });
+  });
+
+  /** The strip above the lanes for fault labels: as many rows as the labels in view need, none without faults. */
+  readonly faultRowH: number = $derived(round1(FAULT_ROW_H * this.scale));
+  readonly faultH: number = $derived(round1(Math.max(0, ...this.faultMarks.map((f) => f.row + 1)) * this.faultRowH));
+  /** Where the first lane starts. */
+  readonly lanesTop: number = $derived(this.axisH + this.faultH);
+  readonly height: number = $derived(this.lanesTop + this.ids.length * this.laneH + 6 * this.scale);
+
   /** Recomputed once per trace batch. */
   readonly spans: Map<NodeId, Span[]> = $derived.by(() => {
     void this.trace.revision;
@@ -278,7 +306,7 @@ export class ElectionsModel {
   readonly lanes: Lane[] = $derived.by(() => {
     const s = this.snapshot;
     return this.ids.map((id, i) => {
-      const y = this.axisH + i * this.laneH;
+      const y = this.lanesTop + i * this.laneH;
       const list = this.spans.get(id) ?? [];
       const last = list[list.length - 1];
       return { id, y, mid: round1(y + this.laneH / 2 - 2 * this.scale), state: last?.state ?? 'none', term: last?.term ?? 0, timer: s ? this.timerOf(s, id) : null };

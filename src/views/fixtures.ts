@@ -1,6 +1,7 @@
 import { Lab, type ScenarioInfo, type Snapshot } from '../sim/lab.ts';
 import { seconds, type Micros } from '../sim/kernel/time.ts';
 import { localPort, type LabPort } from './port.ts';
+import { CHART_KINDS, ChartsTrace } from './charts-trace.svelte.ts';
 import { RaftTrace } from './raft-trace.svelte.ts';
 
 /**
@@ -131,4 +132,57 @@ export function raftTraceAt(moment: RaftMoment): RaftTrace {
   let t = traceCache.get(moment);
   if (!t) traceCache.set(moment, (t = traceOf(raftLabAt(moment))));
   return t;
+}
+
+/**
+ * The states of the whole lab a story shows (issue 6): cold start, an election in progress, a partition, a lagging
+ * follower, the dead-letter queue filling — plus a run with a teaching bug, so a red checker has real evidence. Each
+ * is a scenario, its seed and a virtual time; what is on screen there is stated beside it.
+ */
+export const LAB_MOMENTS = {
+  /** ping-pong just after boot: every node up, the first pings about to go out. */
+  coldStart: { scenario: FIXTURE_SCENARIO, seed: FIXTURE_SEED, t: MOMENTS.coldStart },
+  /** raft-cold-start: r1 campaigns for term 1; r2 and r3 have granted their votes, the replies are in flight. */
+  electionInProgress: RAFT_MOMENTS.coldStart,
+  /** raft-minority-partition: two leaders in two terms, r5 cut off with r1 in a minority. */
+  partition: RAFT_MOMENTS.stalePartition,
+  /** raft-follower-catchup: r2 is back and has caught up its log; its applier is far behind. */
+  laggingFollower: RAFT_MOMENTS.lagging,
+  /** mq-poison-dlq: three poison messages dead-lettered after three failed deliveries each; a fourth is retrying. */
+  dlqFilling: { scenario: 'mq-poison-dlq', seed: 'poison', t: 2_300_000 },
+  /** raft-vote-persistence-bug: r3 forgot its vote, so r1 and r2 both lead term 1; Election Safety fired at 220 ms. */
+  doubleVote: { scenario: 'raft-vote-persistence-bug', seed: 'vote-persistence', t: 300_000 },
+} as const satisfies Record<string, { scenario: string; seed: string; t: Micros }>;
+
+export type LabMoment = keyof typeof LAB_MOMENTS;
+
+/** A fresh Lab at a lab moment. */
+export function labMomentLab(moment: LabMoment): Lab {
+  const m = LAB_MOMENTS[moment];
+  const lab = new Lab();
+  lab.load(m.scenario, { seed: m.seed });
+  lab.seek(m.t);
+  return lab;
+}
+
+const labMomentCache = new Map<LabMoment, Snapshot>();
+
+export function labMomentSnapshot(moment: LabMoment): Snapshot {
+  let s = labMomentCache.get(moment);
+  if (!s) labMomentCache.set(moment, (s = labMomentLab(moment).snapshot()));
+  return s;
+}
+
+/** The charts' trace of a live run up to now, read synchronously (stories need no worker). */
+export function chartsTraceOf(lab: Lab): ChartsTrace {
+  const trace = new ChartsTrace(null);
+  trace.setNodes(lab.snapshot().nodes);
+  for (let from = 0; ; ) {
+    const page = lab.events(from, 10_000, { kinds: [...CHART_KINDS] });
+    if (page.length === 0) break;
+    trace.ingestAll(page);
+    from = page[page.length - 1].seq + 1;
+  }
+  trace.ingestAll([], lab.snapshot().eventCount);
+  return trace;
 }

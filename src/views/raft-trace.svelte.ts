@@ -3,6 +3,7 @@ import type { DropReason, TraceEvent } from '../sim/kernel/trace.ts';
 import type { Micros } from '../sim/kernel/time.ts';
 import type { NodeId } from '../sim/kernel/types.ts';
 import type { Role } from '../sim/raft/types.ts';
+import { FaultWindows } from './fault-windows.ts';
 import type { LabPort } from './port.ts';
 
 /**
@@ -154,6 +155,8 @@ export class RaftTrace {
   readonly electionFires = new Map<NodeId, TimeSeries>();
   /** Moments a replica's election timer restarted, with why. */
   readonly resets = new Map<NodeId, TimeSeries>();
+  /** Crash, pause, partition and link windows, shaded on the timelines as on the charts. */
+  readonly faults = new FaultWindows();
   /** The time of every ingested event, by seq (to turn a fork's time into a seq). */
   private readonly times: Micros[] = [];
   /** Largest send-to-end span seen, so a time window can find the messages that cross into it. */
@@ -227,6 +230,7 @@ export class RaftTrace {
   /** Forgets every event with seq ≥ cut. */
   truncate(cut: number): void {
     this.generation++;
+    this.faults.truncate(cut);
     if (cut <= 0) {
       this.states.clear();
       this.votes.length = 0;
@@ -315,6 +319,7 @@ export class RaftTrace {
     this.times.push(e.t);
     this.lastT = e.t;
     this.count++;
+    this.faults.ingest(e);
     switch (e.kind) {
       case 'msg.send':
       case 'msg.dup':

@@ -476,7 +476,7 @@ describe('Charts component', () => {
 
 describe('every Charts story renders', () => {
   const all = Object.entries(composeStories(stories)) as [string, Composed][];
-  it('has the five stories', () => expect(all.map(([n]) => n)).toEqual(['MqLeaderCrash', 'MqEndOfRun', 'ApmPercentiles', 'ApmAutoscale', 'Empty']));
+  it('has the six stories', () => expect(all.map(([n]) => n)).toEqual(['MqLeaderCrash', 'MqEndOfRun', 'ApmPercentiles', 'ApmAutoscale', 'Empty', 'DlqFilling']));
   for (const [name, story] of all) {
     it(name, () => {
       const { container } = renderStory(story);

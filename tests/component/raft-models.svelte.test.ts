@@ -52,15 +52,18 @@ describe('ElectionsModel', () => {
       expect(m.x(0)).toBe(14);
       expect(m.x(2_000_000)).toBe(304.7);
       expect(m.cursorX).toBe(329.1);
+      // The crash of r5 is a fault window: one 14 px row of fault labels between the axis and the lanes.
+      expect(m.faultMarks.map((f) => [f.kind, f.x, f.w, f.label, f.row])).toEqual([['crash', 304.7, 24.4, 'crash r5', 0]]);
+      expect(m.faultH).toBe(14);
       expect(m.lanes.map((l) => [l.id, l.y, l.mid])).toEqual([
-        ['r1', 24, 42],
-        ['r2', 64, 82],
-        ['r3', 104, 122],
-        ['r4', 144, 162],
-        ['r5', 184, 202],
+        ['r1', 38, 56],
+        ['r2', 78, 96],
+        ['r3', 118, 136],
+        ['r4', 158, 176],
+        ['r5', 198, 216],
       ]);
       const down = m.bands.find((b) => b.node === 'r5' && b.state === 'down')!;
-      expect([down.x, down.w, down.y, down.h]).toEqual([304.7, 24.4, 192, 20]);
+      expect([down.x, down.w, down.y, down.h]).toEqual([304.7, 24.4, 206, 20]);
       const lead5 = m.bands.find((b) => b.node === 'r5' && b.state === 'leader')!;
       expect(lead5.x + lead5.w).toBeCloseTo(304.7, 0);
       expect(lead5.label).toBe('leader T1');

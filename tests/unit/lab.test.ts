@@ -4,7 +4,8 @@
  * scenario + seed + actions reproduces the hash; injecting after a seek back forks the timeline.
  */
 import { describe, expect, it } from 'vitest';
-import { Lab, LabError } from '../../src/sim/lab.ts';
+import { Lab, LabError, type StepArg } from '../../src/sim/lab.ts';
+import type { TraceEvent, TraceKind } from '../../src/sim/kernel/trace.ts';
 import { canonicalJson } from '../../src/sim/kernel/hash.ts';
 
 const all = (lab: Lab) => lab.events(0, 10_000).map(canonicalJson);
@@ -142,6 +143,77 @@ describe('actions', () => {
     expect(() => lab.load('ping-pong', { bugs: ['nope'] })).toThrow('unknown bug "nope" for this scenario (known: unsynced-epoch)');
     expect(() => lab.load('ping-pong', { actions: [{ kind: 'crash', node: 'n1' }] })).toThrow('actions[0].at');
     expect(lab.snapshot()).toEqual(before);
+  });
+});
+
+describe('step to a matching event', () => {
+  type Match = NonNullable<Extract<StepArg, { untilKind: unknown }>['match']>;
+  const ELECTION = { untilKind: 'node.state', match: { key: 'role', values: ['candidate', 'leader'] } } as const;
+  const COMMIT = { untilKind: 'node.state', match: { key: 'wal', rises: 'commit' } } as const;
+
+  /** The events the last `lab.step(arg)` took that pass `ok`, and the same count for every step before its last one. */
+  function stepAndFind(scenario: string, arg: { untilKind: TraceKind; match: Match }, ok: (e: TraceEvent, all: TraceEvent[]) => boolean, warm = 0) {
+    const lab = new Lab();
+    lab.load(scenario, { seed: '1' });
+    if (warm) lab.step(warm);
+    const before = lab.snapshot();
+    const after = lab.step(arg);
+    const all = lab.events(0, 10_000);
+    const taken = all.slice(before.eventCount, after.eventCount);
+    // A twin that stops one step short has seen none of them: the step stopped at the first match.
+    const twin = new Lab();
+    twin.load(scenario, { seed: '1' });
+    if (warm) twin.step(warm);
+    const steps = after.steps - before.steps;
+    const short = steps > 1 ? twin.step(steps - 1) : twin.snapshot();
+    return { hits: taken.filter((e) => ok(e, all)), early: all.slice(before.eventCount, short.eventCount).filter((e) => ok(e, all)), after };
+  }
+
+  it('an election: the step stops at the first candidate or leader announcement (§5.2)', () => {
+    const isElection = (e: TraceEvent) => e.kind === 'node.state' && e.key === 'role' && (e.value === 'candidate' || e.value === 'leader');
+    const { hits, early } = stepAndFind('raft-cold-start', ELECTION, isElection);
+    expect(hits.length).toBeGreaterThan(0);
+    expect(early).toEqual([]);
+    // Stepping again reaches the win: the same candidate becomes leader.
+    const lab = new Lab();
+    lab.load('raft-cold-start', { seed: '1' });
+    lab.step(ELECTION);
+    const won = lab.step(ELECTION);
+    expect(lab.events(0, 10_000).slice(0, won.eventCount).filter(isElection).map((e) => e.kind === 'node.state' && e.value)).toEqual(['candidate', 'leader']);
+  });
+
+  it('a commit: the step stops where some replica\'s commit index goes up, not at other WAL changes (§5.3)', () => {
+    const commitOf = (e: TraceEvent) => (e.kind === 'node.state' && e.key === 'wal' ? (e.value as { commit: number }).commit : null);
+    const rises = (e: TraceEvent, all: TraceEvent[]) => {
+      const c = commitOf(e);
+      if (c === null || e.kind !== 'node.state') return false;
+      const prev = all.slice(0, e.seq).reverse().find((p) => p.kind === 'node.state' && p.node === e.node && p.key === 'wal');
+      return prev !== undefined && c > commitOf(prev)!;
+    };
+    const { hits, early } = stepAndFind('raft-cold-start', COMMIT, rises);
+    expect(hits.length).toBeGreaterThan(0);
+    expect(early).toEqual([]);
+    // Later in the run too, from a state with many WAL changes that do not commit (appends only).
+    const later = stepAndFind('raft-cold-start', COMMIT, rises, 400);
+    expect(later.hits.length).toBeGreaterThan(0);
+    expect(later.early).toEqual([]);
+  });
+
+  it('a delivery of a chosen message kind, listed among the kinds seen', () => {
+    const { hits, early, after } = stepAndFind('raft-cold-start', { untilKind: 'msg.deliver', match: { msg: 'append-reply' } }, (e) => e.kind === 'msg.deliver' && e.msg === 'append-reply');
+    expect(hits.length).toBeGreaterThan(0);
+    expect(early).toEqual([]);
+    expect(after.messageKinds).toEqual([...after.messageKinds].sort());
+    expect(after.messageKinds).toEqual(expect.arrayContaining(['append', 'append-reply', 'vote', 'vote-reply']));
+  });
+
+  it('a kind that never comes runs to the end; a run without kept events refuses a match', () => {
+    const lab = new Lab();
+    lab.load('raft-cold-start', { seed: '1' });
+    expect(lab.step({ untilKind: 'msg.deliver', match: { msg: 'no-such-kind' } }).done).toBe(true);
+    const bare = new Lab();
+    bare.load('raft-cold-start', { seed: '1', keepEvents: false });
+    expect(() => bare.step(ELECTION)).toThrow(LabError);
   });
 });
 
