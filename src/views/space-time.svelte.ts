@@ -1,6 +1,7 @@
 import type { Snapshot } from '../sim/lab.ts';
 import type { Micros } from '../sim/kernel/time.ts';
 import type { NodeId } from '../sim/kernel/types.ts';
+import { faultMarks, type FaultMark } from './fault-windows.ts';
 import { at, isRaftNode, kindColor, timeTicks } from './raft-format.ts';
 import type { MessageRec, RaftTrace } from './raft-trace.svelte.ts';
 import { round1 } from './topology.svelte.ts';
@@ -118,6 +119,16 @@ export class SpaceTimeModel {
     const t0 = Math.max(0, this.now - 0.8 * this.windowUs);
     return [Math.round(t0), Math.round(t0 + this.windowUs)];
   });
+  /**
+   * Fault windows overlapping the window, shaded behind the lifelines as on the charts and the elections timeline: a
+   * cut explains the arrows that end in a cross. Labels stay in the tooltip: the strip is only a few lanes high.
+   */
+  readonly faultMarks: FaultMark[] = $derived.by(() => {
+    void this.trace.revision;
+    const [t0, t1] = this.domain;
+    return faultMarks(this.trace.faults.list, { now: this.now, t0, t1, x: (t) => this.x(t), hosts: this.snapshot?.hosts ?? [], labelPx: () => 0, rowsMax: 1 });
+  });
+
   /** Room at both ends so the first and last tick labels are not cut. */
   readonly padX: number = $derived(PAD_X * this.scale);
   readonly pxPerUs: number = $derived((this.width - 2 * this.padX) / this.windowUs);

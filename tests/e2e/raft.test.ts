@@ -80,6 +80,8 @@ describe('Raft panels in Chromium', () => {
     await page.waitForSelector(`${LEADER_BAND}[data-term="2"]`, { timeout: 20_000 });
     await page.getByTestId('play').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="play"]')?.textContent?.trim() === 'Play');
+    // The crash is shaded on the space-time diagram too: the window around now lies inside it.
+    expect(await page.getByTestId('st-fault-band').count()).toBeGreaterThan(0);
     const after = await leaderBands(page);
     const next = after.find(([, t]) => t === '2')!;
     expect(next[0]).not.toBe(leader);
