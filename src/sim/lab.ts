@@ -115,6 +115,8 @@ export interface EventFilter {
   kinds?: TraceKind[];
   node?: NodeId;
   text?: string;
+  /** Only the events of one message (its send, duplicates, delivery or drop), by message id. */
+  msgId?: number;
 }
 
 /**
@@ -726,6 +728,7 @@ function filterEvents(evs: readonly TraceEvent[], fromSeq: number, limit: number
     const e = evs[i];
     if (kinds && !kinds.has(e.kind)) continue;
     if (filter.node && eventNode(e) !== filter.node && !('from' in e && e.from === filter.node)) continue;
+    if (filter.msgId !== undefined && !(e.kind.startsWith('msg.') && 'id' in e && e.id === filter.msgId)) continue;
     if (text && !JSON.stringify(e).toLowerCase().includes(text)) continue;
     out.push(e);
   }

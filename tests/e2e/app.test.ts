@@ -129,6 +129,20 @@ describe('streamlab in Chromium', () => {
     await page.context().close();
   });
 
+  it('a message clicked on the topology opens its send event in the event log', async () => {
+    const { page, errors } = await open(browser, `${BASE}#scenario=ping-pong&seed=abc`);
+    await page.getByTestId('seek').fill('1500000');
+    const mark = page.getByTestId('message').first();
+    await mark.waitFor({ timeout: 15_000 });
+    const id = await mark.getAttribute('data-id');
+    await mark.dispatchEvent('click');
+    const row = page.locator('[data-testid="event-row"].open[data-kind="msg.send"]');
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.textContent()).toContain(`#${id}`);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   it('a crash injected from the fault panel shows the node crashed', async () => {
     const { page, errors } = await open(browser, `${BASE}#scenario=ping-pong&seed=abc`);
     await seek(page, 1_000_000);
