@@ -1,3 +1,4 @@
+import { forkTime, runKey, type RunKey } from './run-key.ts';
 import type { DashPoint } from '../sim/apm/dashboard.ts';
 import type { NodeSnapshot, Snapshot } from '../sim/lab.ts';
 import type { TraceEvent, TraceKind } from '../sim/kernel/trace.ts';
@@ -86,21 +87,6 @@ export { faultBands, type FaultBand, type FaultRec, type FaultWindowKind } from 
 
 const PRODUCER_KIND = 'mq-producer';
 
-interface RunKey {
-  key: string;
-  actions: string[];
-}
-
-function runKey(s: Snapshot): RunKey {
-  return { key: `${s.scenario.id}\u0000${s.seed}\u0000${s.bugs.join(',')}`, actions: s.actions.map((a) => JSON.stringify(a)) };
-}
-
-function firstDifference(a: readonly string[], b: readonly string[]): number {
-  const n = Math.max(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
-  return -1;
-}
-
 function popFrom<T extends { seq: number }>(list: T[], cut: number): T[] {
   let n = list.length;
   while (n > 0 && list[n - 1].seq >= cut) n--;
@@ -161,12 +147,8 @@ export class ChartsTrace {
       this.truncate(0);
     } else {
       let cut = Math.min(this.count, s.eventCount);
-      const first = firstDifference(this.run.actions, next.actions);
-      if (first >= 0) {
-        // A fork (or a reset dropping actions): events before the first changed action's time are shared.
-        const old = this.run.actions[first];
-        const ats = [s.actions[first]?.at, old === undefined ? undefined : (JSON.parse(old) as { at: Micros }).at];
-        const atUs = Math.min(...ats.filter((t): t is Micros => t !== undefined));
+      const atUs = forkTime(this.run, next, s);
+      if (atUs !== null) {
         // Cut just after the last ingested event before that time: the events not fetched in between may differ.
         const k = lowerBound(this.times, atUs);
         cut = Math.min(cut, k > 0 ? this.seqs[k - 1] + 1 : 0);

@@ -1,3 +1,4 @@
+import { forkTime, runKey, type RunKey } from './run-key.ts';
 import type { Snapshot } from '../sim/lab.ts';
 import type { DropReason, TraceEvent } from '../sim/kernel/trace.ts';
 import type { Micros } from '../sim/kernel/time.ts';
@@ -124,15 +125,6 @@ export function lowerBound(a: ArrayLike<number>, v: number): number {
 
 const INITIAL: Omit<StateRec, 'seq' | 't'> = { role: 'follower', term: 0, leader: null, up: false };
 
-interface RunKey {
-  key: string;
-  actions: string[];
-}
-
-function runKey(s: Snapshot): RunKey {
-  return { key: `${s.scenario.id}\u0000${s.seed}\u0000${s.bugs.join(',')}`, actions: s.actions.map((a) => JSON.stringify(a)) };
-}
-
 export class RaftTrace {
   /** Bumped after every change to the data below; read it in `$derived` to follow the trace. */
   revision = $state(0);
@@ -182,12 +174,8 @@ export class RaftTrace {
       this.truncate(0);
     } else {
       let cut = Math.min(this.count, s.eventCount);
-      const first = firstDifference(this.run.actions, next.actions);
-      if (first >= 0) {
-        // A fork (or a reset dropping actions): events before the first changed action's time are shared.
-        const old = this.run.actions[first];
-        const ats = [s.actions[first]?.at, old === undefined ? undefined : (JSON.parse(old) as { at: Micros }).at];
-        const atUs = Math.min(...ats.filter((t): t is Micros => t !== undefined));
+      const atUs = forkTime(this.run, next, s);
+      if (atUs !== null) {
         cut = Math.min(cut, lowerBound(this.times, atUs));
       }
       if (cut < this.count) this.truncate(cut);
@@ -438,8 +426,3 @@ export class RaftTrace {
   }
 }
 
-function firstDifference(a: string[], b: string[]): number {
-  const n = Math.max(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
-  return -1;
-}
