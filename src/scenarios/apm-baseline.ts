@@ -1,4 +1,4 @@
-import { APM_LIVENESS, APM_METRICS, apmTopology } from './apm-common.ts';
+import { APM_LIVENESS, APM_METRICS, apmParts } from './apm-common.ts';
 import type { ScenarioInput } from './schema.ts';
 
 /** The dashboard's stored queries most APM scenarios share. */
@@ -27,7 +27,7 @@ export const apmBaseline: ScenarioInput = {
   ],
   seed: 'apm',
   duration: '40s',
-  topology: apmTopology({ servers: 8, queries: APM_QUERIES, ingest: 2, aggregators: 2, partitionsPerTopic: 2 }),
+  ...apmParts({ servers: 8, queries: APM_QUERIES, ingest: 2, aggregators: 2, partitionsPerTopic: 2 }),
   faults: [],
   narration: [
     { onEvent: { kind: 'node.note', name: 'sampled' }, text: 'An agent sampled its server: a CPU snapshot, the highest RPC latency of the second, the RPC count and two more.' },

@@ -77,6 +77,14 @@ function visibilityMs(store: QueryStore, aggregator: Record<string, unknown>): n
   return Math.ceil(longest + slack + 10_000);
 }
 
+/**
+ * A scenario's topology and the shape it was built from (`workload.apm`), so settings can rebuild it with other
+ * stored queries (src/scenarios/settings.ts).
+ */
+export function apmParts(o: ApmShape): Pick<ScenarioInput, 'topology' | 'workload'> {
+  return { topology: apmTopology(o), workload: { apm: structuredClone(o) } };
+}
+
 export function apmTopology(o: ApmShape): ScenarioInput['topology'] {
   const store = apmStore(o.queries);
   const servers = serverNames(o);

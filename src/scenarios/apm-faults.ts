@@ -1,5 +1,5 @@
 import { APM_QUERIES } from './apm-baseline.ts';
-import { APM_LIVENESS, APM_METRICS, apmTopology, type ApmShape } from './apm-common.ts';
+import { APM_LIVENESS, APM_METRICS, apmParts, type ApmShape } from './apm-common.ts';
 import type { ScenarioInput } from './schema.ts';
 
 /**
@@ -28,7 +28,7 @@ function outage(id: string, retry: 'exponential' | 'fixed', jitter: boolean): Sc
     ],
     seed: 'apm-outage',
     duration: '30s',
-    topology: apmTopology({ ...BASE, agent: { retry, jitter, backoffBaseMs: 10, backoffMaxMs: exp ? 80 : 10 } }),
+    ...apmParts({ ...BASE, agent: { retry, jitter, backoffBaseMs: 10, backoffMaxMs: exp ? 80 : 10 } }),
     faults: [
       { at: '8.2s', kind: 'partition', shape: 'groups', groups: [RACK, ['lb']] },
       { at: '12.2s', kind: 'heal' },
@@ -71,7 +71,7 @@ export const apmAggregatorCrash: ScenarioInput = {
   ],
   seed: 'apm-crash',
   duration: '50s',
-  topology: apmTopology({ ...BASE, servers: 8, aggregator: { idleMs: 2000 } }),
+  ...apmParts({ ...BASE, servers: 8, aggregator: { idleMs: 2000 } }),
   faults: [
     { at: '14.5s', kind: 'crash', node: 'agg-1' },
     { at: '30s', kind: 'restart', node: 'agg-1' },
@@ -108,7 +108,7 @@ export const apmLateData: ScenarioInput = {
   ],
   seed: 'apm-late',
   duration: '40s',
-  topology: apmTopology({
+  ...apmParts({
     servers: 8,
     ingest: 2,
     aggregators: 2,

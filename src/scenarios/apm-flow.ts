@@ -1,5 +1,5 @@
 import { APM_QUERIES } from './apm-baseline.ts';
-import { APM_LIVENESS, APM_METRICS, apmTopology } from './apm-common.ts';
+import { APM_LIVENESS, APM_METRICS, apmParts } from './apm-common.ts';
 import type { ScenarioInput } from './schema.ts';
 
 /**
@@ -23,7 +23,7 @@ function balancer(id: string, policy: 'round-robin' | 'least-busy'): ScenarioInp
     ],
     seed: 'apm-lb',
     duration: '20s',
-    topology: apmTopology({
+    ...apmParts({
       servers: 24,
       queries: APM_QUERIES.slice(0, 1),
       ingest: 3,
@@ -76,7 +76,7 @@ export const apmAutoscale: ScenarioInput = {
   ],
   seed: 'apm-scale',
   duration: '40s',
-  topology: apmTopology({
+  ...apmParts({
     servers: 16,
     queries: APM_QUERIES,
     ingest: 2,
@@ -118,7 +118,7 @@ export const apmPercentiles: ScenarioInput = {
   ],
   seed: 'apm-p99',
   duration: '40s',
-  topology: apmTopology({
+  ...apmParts({
     servers: 8,
     queries: [{ id: 'latency', name: 'Max RPC latency, p50 / p90 / p99', text: 'FROM servers(web-*) SELECT rpc.latency WINDOW 10s COMPUTE avg, p50, p90, p99, max' }],
     ingest: 2,

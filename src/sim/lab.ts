@@ -1,5 +1,6 @@
 import { compileScenario, ScenarioError, toAction, toKernelFault, type Scenario, type ScenarioInput } from '../scenarios/schema.ts';
 import { findScenario, SCENARIOS } from '../scenarios/index.ts';
+import { applySettings, isEmptySettings, parseSettings, type Settings } from '../scenarios/settings.ts';
 import { ExpectationTracker, NarrationTracker, type ExpectResult, type NarrationState } from './expect.ts';
 import { assert } from './kernel/assert.ts';
 import { cloneShared } from './kernel/clone.ts';
@@ -95,6 +96,8 @@ export interface Snapshot {
   expectations: ExpectResult[];
   narration: NarrationState[];
   actions: Action[];
+  /** The settings this run was loaded with ({} for none): a shared link and a what-if fork carry them. */
+  settings: Settings;
   metrics: Record<string, MetricValue>;
   checkpoints: number;
   /** Message kinds sent so far on this run's longest known timeline, sorted: the choices for "step to a delivery of…". */
@@ -140,6 +143,11 @@ export interface LoadOptions {
   seed?: string;
   bugs?: string[];
   actions?: unknown[];
+  /**
+   * What the user changed about the scenario (src/scenarios/settings.ts): config per node kind, the APM's stored
+   * queries. Validated here; a bad field is a LabError naming it, and the current run stays.
+   */
+  settings?: unknown;
   /** Keep every event in memory (the UI and export need them; sweeps do not). Default true. */
   keepEvents?: boolean;
 }
@@ -164,6 +172,8 @@ export const RISE_LOOKBACK_MAX = 200_000;
 
 interface Loaded {
   input: ScenarioInput;
+  /** The settings applied to the scenario data (`input` already has them applied). */
+  settings: Settings;
   scenario: Scenario;
   spec: WorldSpec;
   world: World;
@@ -346,6 +356,7 @@ export class Lab {
       expectations: r.expect.results(done, metrics),
       narration: r.narration.at(w.t),
       actions: cloneShared([...w.actionList]),
+      settings: r.settings,
       metrics,
       checkpoints: r.checkpoints.length,
       messageKinds: [...r.messageKinds].sort(),
@@ -412,7 +423,7 @@ export class Lab {
       app: APP_VERSION,
       scenario: r.scenario.id,
       seed: r.spec.seed,
-      config: { scenario: structuredClone(r.input), bugs: [...r.spec.bugs] },
+      config: { scenario: structuredClone(r.input), bugs: [...r.spec.bugs], ...(isEmptySettings(r.settings) ? {} : { settings: structuredClone(r.settings) }) },
       actions: structuredClone(r.world.actionList.slice(0, r.world.state.nextAction)),
       eventCount: r.world.trace.count,
       steps: r.world.steps,
@@ -435,6 +446,7 @@ export class Lab {
     let r: Loaded;
     try {
       r = this.replay(file.config.scenario, file.seed, file.config.bugs, file.actions, file.events.length, file.virtualUs);
+      if (file.config.settings !== undefined) r.settings = parseSettings(file.config.settings);
     } catch (e) {
       // A file that validates can still describe a run this lab cannot re-run (a kernel limit, an assertion): that is
       // a refusal of the file, not a crash, and the current run stays as it was.
@@ -562,9 +574,17 @@ export class Lab {
     if (opts.seed !== undefined && (typeof opts.seed !== 'string' || opts.seed.length === 0 || opts.seed.length > 200)) {
       throw new LabError('seed must be a non-empty string of at most 200 characters');
     }
+    const compile = (data: unknown) => compileScenario(data, { seed: opts.seed, bugs: opts.bugs, knownKinds: Object.keys(BEHAVIORS), knownBugs: bugsFor });
     let compiled;
+    let settings: Settings = {};
     try {
-      compiled = compileScenario(input, { seed: opts.seed, bugs: opts.bugs, knownKinds: Object.keys(BEHAVIORS), knownBugs: bugsFor });
+      if (opts.settings !== undefined) settings = parseSettings(opts.settings);
+      if (!isEmptySettings(settings)) {
+        // Scenario data from a file is checked as it is before settings apply, so its own errors name its own paths.
+        if (typeof ref !== 'string') compile(input);
+        input = applySettings(input as ScenarioInput, settings);
+      }
+      compiled = compile(input);
     } catch (e) {
       if (e instanceof ScenarioError) throw new LabError(e.message);
       throw e;
@@ -589,10 +609,18 @@ export class Lab {
           live.r.expect.feed(e);
           live.r.narration.feed(e);
         };
-    const world = new World(spec, { ...this.worldOptions(spec, keep), onEvent }, actions);
+    let world: World;
+    try {
+      world = new World(spec, { ...this.worldOptions(spec, keep), onEvent }, actions);
+    } catch (e) {
+      // A node kind refusing its config at boot: with settings, they are what changed (built-ins boot as they are).
+      if (isEmptySettings(settings) || e instanceof LabError) throw e;
+      throw new LabError(`settings: a node refused its config: ${e instanceof Error ? e.message : String(e)}`);
+    }
     const everyUs = Math.max(250_000, Math.ceil(spec.durationUs / 200));
     const r: Loaded = {
       input: structuredClone(input) as ScenarioInput,
+      settings,
       scenario,
       spec,
       world,

@@ -23,7 +23,11 @@ export interface TraceHeader {
   app: string;
   scenario: string;
   seed: string;
-  config: { scenario: unknown; bugs: string[] };
+  /**
+   * The scenario data as run (settings already applied), the teaching bugs, and the settings the user had changed
+   * (for the record and for links made from the re-run; the data already holds them).
+   */
+  config: { scenario: unknown; bugs: string[]; settings?: Record<string, unknown> };
   actions: Action[];
   eventCount: number;
   /**
@@ -50,7 +54,7 @@ const headerSchema = z.strictObject({
   app: z.string().max(40),
   scenario: z.string().max(64),
   seed: z.string().min(1).max(200),
-  config: z.strictObject({ scenario: z.record(z.string(), z.unknown()), bugs: z.array(z.string()).max(20) }),
+  config: z.strictObject({ scenario: z.record(z.string(), z.unknown()), bugs: z.array(z.string()).max(20), settings: z.record(z.string(), z.unknown()).optional() }),
   actions: z.array(actionSchema).max(100_000),
   eventCount: z.number().int().min(0),
   steps: z.number().int().min(0).optional(),

@@ -67,6 +67,7 @@ export function fixtureSnapshot(o: { scenario: string; t: Micros; durationUs: Mi
     expectations: [],
     narration: [],
     actions: [],
+    settings: {},
     metrics: o.metrics ?? {},
     checkpoints: 1,
     messageKinds: [],

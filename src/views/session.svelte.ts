@@ -1,4 +1,4 @@
-import type { ImportResult, ScenarioInfo, Snapshot, StepArg } from '../sim/lab.ts';
+import type { ImportResult, LoadOptions, ScenarioInfo, Snapshot, StepArg } from '../sim/lab.ts';
 import type { TraceView } from '../sim/export/index.ts';
 import type { Fault } from '../sim/kernel/types.ts';
 import type { Micros } from '../sim/kernel/time.ts';
@@ -103,19 +103,23 @@ export class LabSession {
     return this.scenarios;
   }
 
-  /** Loads a scenario; on failure the current run stays and the error is shown. Returns whether it loaded. */
-  async load(scenario: string, seed?: string): Promise<boolean> {
+  /**
+   * Loads a scenario, with optional teaching bugs, settings and recorded actions (a shared link, a what-if fork);
+   * on failure the current run stays and the error is shown. Returns whether it loaded.
+   */
+  async load(scenario: string, seed?: string, more: Omit<LoadOptions, 'seed' | 'keepEvents'> = {}): Promise<boolean> {
     this.clearMessages();
     this.playing = false;
-    const ok = this.apply(await this.call('Loading…', () => this.port.load(scenario, seed === undefined ? {} : { seed })));
+    const opts: LoadOptions = { ...more, ...(seed === undefined ? {} : { seed }) };
+    const ok = this.apply(await this.call('Loading…', () => this.port.load(scenario, opts)));
     if (ok) await this.call(null, () => this.port.setSpeed(this.speed));
     return ok;
   }
 
-  /** Reloads the current scenario and seed, dropping injected faults. */
+  /** Reloads the current scenario, seed, bugs and settings, dropping injected faults. */
   async reset(): Promise<void> {
     const s = this.snapshot;
-    if (s) await this.load(s.scenario.id, s.seed);
+    if (s) await this.load(s.scenario.id, s.seed, { bugs: s.bugs, settings: s.settings });
   }
 
   async play(): Promise<void> {
