@@ -120,6 +120,14 @@ export interface EventFilter {
   text?: string;
   /** Only the events of one message (its send, duplicates, delivery or drop), by message id. */
   msgId?: number;
+  /**
+   * Narrow three kinds by their subject, leaving other kinds alone: message events (`msg.*`) to these message kinds,
+   * `node.note` to these note names, `node.state` to these keys. A view that reads one message kind out of thousands
+   * (the charts read `status` sends) then never has the rest cloned across to the page.
+   */
+  msgs?: string[];
+  notes?: string[];
+  states?: string[];
 }
 
 /**
@@ -751,12 +759,18 @@ function filterEvents(evs: readonly TraceEvent[], fromSeq: number, limit: number
   const lim = Math.max(0, Math.min(Number.isFinite(limit) ? limit : 0, EVENTS_PAGE_MAX));
   const kinds = filter.kinds && filter.kinds.length ? new Set(filter.kinds) : null;
   const text = filter.text?.toLowerCase() ?? '';
+  const msgs = filter.msgs ? new Set(filter.msgs) : null;
+  const notes = filter.notes ? new Set(filter.notes) : null;
+  const states = filter.states ? new Set(filter.states) : null;
   const out: TraceEvent[] = [];
   for (let i = Math.max(0, Number.isFinite(fromSeq) ? Math.floor(fromSeq) : 0); i < evs.length && out.length < lim; i++) {
     const e = evs[i];
     if (kinds && !kinds.has(e.kind)) continue;
     if (filter.node && eventNode(e) !== filter.node && !('from' in e && e.from === filter.node)) continue;
     if (filter.msgId !== undefined && !(e.kind.startsWith('msg.') && 'id' in e && e.id === filter.msgId)) continue;
+    if (msgs && 'msg' in e && !msgs.has(e.msg)) continue;
+    if (notes && e.kind === 'node.note' && !notes.has(e.name)) continue;
+    if (states && e.kind === 'node.state' && !states.has(e.key)) continue;
     if (text && !JSON.stringify(e).toLowerCase().includes(text)) continue;
     out.push(e);
   }

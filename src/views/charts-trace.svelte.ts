@@ -1,6 +1,6 @@
 import { forkTime, runKey, type RunKey } from './run-key.ts';
 import type { DashPoint } from '../sim/apm/dashboard.ts';
-import type { NodeSnapshot, Snapshot } from '../sim/lab.ts';
+import type { EventFilter, NodeSnapshot, Snapshot } from '../sim/lab.ts';
 import type { TraceEvent, TraceKind } from '../sim/kernel/trace.ts';
 import type { Micros } from '../sim/kernel/time.ts';
 import type { NodeId } from '../sim/kernel/types.ts';
@@ -36,6 +36,23 @@ export const CHARTS_PAGE = 1_000;
 export const CHART_KINDS: readonly TraceKind[] = [
   'msg.send', 'node.note', 'node.state', 'node.crash', 'node.boot', 'node.pause', 'node.resume', 'net.partition', 'net.heal', 'net.link', 'fault',
 ];
+
+/**
+ * Narrower still, by subject: of the sends only the partition leaders' `status` answers, of the notes the ledger's and
+ * the autoscaler's, of the state changes the autoscaler's lag. In a loaded run most events are sends of entries and
+ * fetches; leaving them in the worker keeps each page's structured clone small (issue 6's long-task budget).
+ */
+export const CHART_FILTER = {
+  kinds: CHART_KINDS,
+  msgs: ['status'],
+  notes: ['produced', 'acked', 'processed', 'redeliver', 'dead-lettered', 'expired', 'scale', 'scale-capped'],
+  states: ['lag'],
+} as const;
+
+/** A fresh copy of CHART_FILTER as the port takes it (mutable arrays). */
+export function chartFilter(): EventFilter {
+  return { kinds: [...CHART_FILTER.kinds], msgs: [...CHART_FILTER.msgs], notes: [...CHART_FILTER.notes], states: [...CHART_FILTER.states] };
+}
 
 /** A partition leader's answer to the control plane's status poll (every 100 ms): its queue at that moment. */
 export interface StatusRec {
@@ -169,7 +186,7 @@ export class ChartsTrace {
         const gen = this.generation;
         const from = this.count;
         const target = this.target;
-        const batch = await this.port.events(from, CHARTS_PAGE, { kinds: [...CHART_KINDS] });
+        const batch = await this.port.events(from, CHARTS_PAGE, chartFilter());
         if (gen !== this.generation || this.count !== from) continue;
         // A short page means every event up to the end of the run (as the worker had it) was looked at.
         const upTo = batch.length < CHARTS_PAGE ? Math.max(target, (batch[batch.length - 1]?.seq ?? -1) + 1) : batch[batch.length - 1].seq + 1;

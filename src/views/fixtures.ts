@@ -1,7 +1,7 @@
 import { Lab, type ScenarioInfo, type Snapshot } from '../sim/lab.ts';
 import { seconds, type Micros } from '../sim/kernel/time.ts';
 import { localPort, type LabPort } from './port.ts';
-import { CHART_KINDS, ChartsTrace } from './charts-trace.svelte.ts';
+import { chartFilter, ChartsTrace } from './charts-trace.svelte.ts';
 import { RaftTrace } from './raft-trace.svelte.ts';
 
 /**
@@ -178,7 +178,7 @@ export function chartsTraceOf(lab: Lab): ChartsTrace {
   const trace = new ChartsTrace(null);
   trace.setNodes(lab.snapshot().nodes);
   for (let from = 0; ; ) {
-    const page = lab.events(from, 10_000, { kinds: [...CHART_KINDS] });
+    const page = lab.events(from, 10_000, chartFilter());
     if (page.length === 0) break;
     trace.ingestAll(page);
     from = page[page.length - 1].seq + 1;

@@ -217,6 +217,32 @@ describe('step to a matching event', () => {
   });
 });
 
+describe('events: filters', () => {
+  it('by message id, and by subject: message kinds, note names and state keys narrow only their own event kinds', () => {
+    const lab = new Lab();
+    lab.load('mq-baseline', { seed: '2' });
+    lab.step({ until: 400_000 });
+    const all = lab.events(0, 10_000);
+    expect(all.length).toBe(lab.snapshot().eventCount);
+    const one = all.find((e) => e.kind === 'msg.send')!;
+    const byId = lab.events(0, 10_000, { msgId: (one as { id: number }).id });
+    expect(byId.length).toBeGreaterThan(0);
+    expect(byId.every((e) => 'id' in e && e.id === (one as { id: number }).id)).toBe(true);
+
+    const narrow = lab.events(0, 10_000, { kinds: ['msg.send', 'node.note', 'node.state', 'node.boot'], msgs: ['status'], notes: ['produced'], states: ['role'] });
+    const expected = all.filter(
+      (e) =>
+        (e.kind === 'msg.send' && e.msg === 'status') || (e.kind === 'node.note' && e.name === 'produced') || (e.kind === 'node.state' && e.key === 'role') || e.kind === 'node.boot',
+    );
+    expect(expected.some((e) => e.kind === 'msg.send')).toBe(true);
+    expect(expected.some((e) => e.kind === 'node.note')).toBe(true);
+    expect(narrow.map((e) => e.seq)).toEqual(expected.map((e) => e.seq));
+    // Without `kinds`, a subject filter still leaves other kinds alone.
+    const timers = lab.events(0, 10_000, { msgs: ['status'] }).filter((e) => e.kind === 'timer.fire').length;
+    expect(timers).toBe(all.filter((e) => e.kind === 'timer.fire').length);
+  });
+});
+
 describe('snapshot', () => {
   it('is plain cloneable data with messages in flight between send and delivery', () => {
     const lab = new Lab();
