@@ -42,8 +42,13 @@ export interface NodeSnapshot {
   kind: string;
   status: NodeStatus;
   incarnation: number;
-  /** The node kind's view of its memory (bounded: long logs show their tail); null while crashed. */
+  /**
+   * The node kind's view of its memory (bounded: long logs show their tail); null while crashed. With a focus set
+   * (`Lab.setFocus`), only focused nodes and kinds carry it: `detail` says whether this one does.
+   */
   memory: unknown;
+  /** False when the focus left this node's memory and disk data out of the snapshot (headline and keys stay). */
+  detail: boolean;
   /** Headline fields for labels: role, term, WAL positions for Raft; epoch for pingers. Empty while crashed. */
   headline: Record<string, string | number | boolean | null>;
   disk: { keys: string[]; data: Record<string, unknown>; pendingWrites: number; writes: number; syncs: number };
@@ -202,6 +207,8 @@ interface Loaded {
 export class Lab {
   private run: Loaded | null = null;
   private playing = false;
+  /** Whose memory and disk data snapshots carry; null = every node's (the default: Node callers, tests). */
+  private focus: { kinds: Set<string>; nodes: Set<NodeId> } | null = null;
   private speed = 1;
 
   list(): ScenarioInfo[] {
@@ -237,6 +244,24 @@ export class Lab {
     }
     this.feed(r);
     return this.snapshot();
+  }
+
+  /**
+   * Which nodes' memory and disk data snapshots carry (a snapshot crosses to the page every frame; a loaded queue's
+   * partitions hold ~60 kB of views each): the kinds whose views the page draws, and the nodes it inspects. Null
+   * restores every node. Kept across loads.
+   */
+  setFocus(focus: { kinds?: string[]; nodes?: NodeId[] } | null): void {
+    if (focus === null) {
+      this.focus = null;
+      return;
+    }
+    const list = (v: unknown, what: string): string[] => {
+      if (v === undefined) return [];
+      if (!Array.isArray(v) || v.length > 10_000 || !v.every((x) => typeof x === 'string')) throw new LabError(`setFocus: ${what} must be a list of at most 10,000 strings`);
+      return v;
+    };
+    this.focus = { kinds: new Set(list(focus.kinds, 'kinds')), nodes: new Set(list(focus.nodes, 'nodes')) };
   }
 
   play(speed: number = this.speed): void {
@@ -330,14 +355,16 @@ export class Lab {
       speed: this.speed,
       nodes: w.nodeIds.map((id) => {
         const n = w.node(id);
+        const detail = (node: NodeId, kind: string) => this.focus === null || this.focus.nodes.has(node) || this.focus.kinds.has(kind);
         return {
           id,
           kind: n.kind,
           status: n.status,
           incarnation: n.incarnation,
-          memory: n.memory === null ? null : viewOf(BEHAVIORS[n.kind], n.memory),
+          memory: n.memory === null ? null : detail(id, n.kind) ? viewOf(BEHAVIORS[n.kind], n.memory) : undefined,
+          detail: detail(id, n.kind),
           headline: n.memory === null ? {} : (BEHAVIORS[n.kind].headline?.(n.memory) ?? {}),
-          disk: { keys: Object.keys(n.disk.data).sort(), data: diskViewOf(n.disk.data), pendingWrites: n.disk.pending.length, writes: n.disk.writes, syncs: n.disk.syncs },
+          disk: { keys: Object.keys(n.disk.data).sort(), data: detail(id, n.kind) ? diskViewOf(n.disk.data) : {}, pendingWrites: n.disk.pending.length, writes: n.disk.writes, syncs: n.disk.syncs },
           timers: Object.keys(n.timers).sort(),
           inbox: n.inbox.length,
         };

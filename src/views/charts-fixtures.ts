@@ -55,6 +55,7 @@ export function fixtureSnapshot(o: { scenario: string; t: Micros; durationUs: Mi
       disk: { keys: [], data: {}, pendingWrites: 0, writes: 0, syncs: 0 },
       timers: [],
       inbox: 0,
+      detail: true,
     })),
     hosts: [...hosts].map(([id, nodes]): HostSnapshot => ({ id, nodes, status: 'up', diskBacklogMs: 0, nicBacklogMs: 0 })),
     network: { partition: null, cut: [] },

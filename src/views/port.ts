@@ -25,7 +25,8 @@ export type LabMethod =
   | 'openedView'
   | 'openedEvents'
   | 'exportOpenedTrace'
-  | 'closeTrace';
+  | 'closeTrace'
+  | 'setFocus';
 
 export type LabPort = {
   [K in LabMethod]: (...args: Parameters<Lab[K]>) => Promise<ReturnType<Lab[K]>>;
@@ -33,7 +34,7 @@ export type LabPort = {
 
 const METHODS: readonly LabMethod[] = [
   'list', 'load', 'step', 'play', 'pause', 'setSpeed', 'advance', 'seek', 'inject', 'snapshot', 'events', 'exportTrace', 'importTrace', 'inspect', 'logEntries',
-  'openTrace', 'openedView', 'openedEvents', 'exportOpenedTrace', 'closeTrace',
+  'openTrace', 'openedView', 'openedEvents', 'exportOpenedTrace', 'closeTrace', 'setFocus',
 ];
 
 /** Wraps a Lab on this thread as a port: every call is asynchronous and its result is a structured clone. */

@@ -18,6 +18,12 @@ import type { LabPort } from './port.ts';
  *   last snapshot set is the newest state.
  */
 
+/**
+ * The node kinds whose memory the views draw from every snapshot (the Raft panels read replicas' logs and timers, the
+ * charts the dashboard's series). Other nodes' memory and disk data cross only for the node the inspector shows.
+ */
+export const DETAIL_KINDS: readonly string[] = ['raft', 'apm-dashboard'];
+
 /** A call slower than this shows the progress indicator. */
 export const BUSY_AFTER_MS = 150;
 
@@ -98,6 +104,7 @@ export class LabSession {
   }
 
   async listScenarios(): Promise<ScenarioInfo[]> {
+    await this.call(null, () => this.port.setFocus(this.focus()));
     const list = await this.call(null, () => this.port.list());
     if (list) this.scenarios = list;
     return this.scenarios;
@@ -275,8 +282,18 @@ export class LabSession {
     return result;
   }
 
-  select(node: string | null): void {
+  private focus(): { kinds: string[]; nodes: string[] } {
+    return { kinds: [...DETAIL_KINDS], nodes: this.selected === null ? [] : [this.selected] };
+  }
+
+  /**
+   * Shows a node in the inspector (again: hides it). Its memory and disk join the snapshots from the next one; while
+   * paused the snapshot is fetched at once so the inspector never shows a node without them.
+   */
+  async select(node: string | null): Promise<void> {
     this.selected = this.selected === node ? null : node;
+    await this.call(null, () => this.port.setFocus(this.focus()));
+    if (!this.playing && this.selected !== null) this.apply(await this.call(null, () => this.port.snapshot()));
   }
 
   dismiss(): void {

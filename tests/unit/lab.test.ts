@@ -243,6 +243,38 @@ describe('events: filters', () => {
   });
 });
 
+describe('snapshot focus', () => {
+  it('carries memory and disk data only for focused kinds and nodes, and everything again without a focus', () => {
+    const lab = new Lab();
+    lab.load('mq-baseline', { seed: '1' });
+    const full = lab.step({ until: 1_500_000 });
+    expect(full.nodes.every((n) => n.detail)).toBe(true);
+    const part = full.nodes.find((n) => n.kind === 'mq-partition')!;
+    lab.setFocus({ kinds: ['mq-coordinator'], nodes: [part.id] });
+    const narrow = lab.snapshot();
+    for (const n of narrow.nodes) {
+      const want = n.kind === 'mq-coordinator' || n.id === part.id;
+      expect(n.detail, n.id).toBe(want);
+      if (want) expect(n.memory).toEqual(full.nodes.find((m) => m.id === n.id)!.memory);
+      else {
+        expect(n.memory).toBeUndefined();
+        expect(n.disk.data).toEqual({});
+        expect(n.disk.keys).toEqual(full.nodes.find((m) => m.id === n.id)!.disk.keys);
+        expect(n.headline).toEqual(full.nodes.find((m) => m.id === n.id)!.headline);
+      }
+    }
+    expect(JSON.stringify(narrow).length).toBeLessThan(JSON.stringify(full).length / 2);
+    // The focus survives a load and never changes the run.
+    lab.load('mq-baseline', { seed: '1' });
+    const again = lab.step({ until: 1_500_000 });
+    expect(again.traceHash).toBe(full.traceHash);
+    expect(again.nodes.filter((n) => n.detail).length).toBe(narrow.nodes.filter((n) => n.detail).length);
+    lab.setFocus(null);
+    expect(lab.snapshot().nodes.every((n) => n.detail)).toBe(true);
+    expect(() => lab.setFocus({ nodes: 'n1' as unknown as string[] })).toThrow(/setFocus: nodes must be a list/);
+  });
+});
+
 describe('snapshot', () => {
   it('is plain cloneable data with messages in flight between send and delivery', () => {
     const lab = new Lab();
