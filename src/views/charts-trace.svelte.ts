@@ -370,7 +370,7 @@ export function currentStatuses(list: readonly StatusRec[]): StatusRec[] {
 }
 
 /** Per partition, depth (ready + in flight) at each leader status, with a gap where the leader was silent. */
-export function depthByPartition(list: readonly StatusRec[]): Map<string, Samples & { max: number }> {
+export function depthByPartition(list: readonly StatusRec[], pick: (r: StatusRec) => number = (r) => r.ready): Map<string, Samples & { max: number }> {
   const out = new Map<string, Samples & { max: number }>();
   for (const r of currentStatuses(list)) {
     let s = out.get(r.partition);
@@ -380,7 +380,7 @@ export function depthByPartition(list: readonly StatusRec[]): Map<string, Sample
       s.t.push(last + 1);
       s.v.push(null);
     }
-    const depth = r.ready + r.inflight;
+    const depth = pick(r);
     s.t.push(r.t);
     s.v.push(depth);
     s.max = Math.max(s.max, depth);

@@ -19,6 +19,7 @@ import {
   type LedgerKey,
   type Samples,
   type ScalerRec,
+  type StatusRec,
 } from './charts-trace.svelte.ts';
 import { FAULT_HELP, faultMarks, fmtSpan, labelRows as sharedLabelRows, type FaultMark } from './fault-windows.ts';
 import { formatMicros } from './format.ts';
@@ -80,7 +81,9 @@ const LEDGER: Record<LedgerKey, { label: string; color: string; dash: string | n
 
 export const CHART_HELP = {
   depth:
-    'Queue depth: messages waiting in a partition (ready) plus messages handed to a consumer and not yet acknowledged (in flight). Each partition leader reports both when the control plane polls it (every 100 ms); a gap means no leader answered. Kafka calls the waiting count the consumer lag in messages.',
+    'Queue depth: messages waiting in a partition (ready), not yet handed to any consumer. Each partition leader reports it when the control plane polls it (every 100 ms); a gap means no leader answered. Kafka calls the waiting count the consumer lag in messages.',
+  inflight:
+    'In flight: messages handed to a consumer and not yet acknowledged. Each waits for its ack until its visibility timeout, then is redelivered; a consumer that dies holding many of them causes a burst of redeliveries (duplicates under at-least-once). Push consumers fill this up to their buffer; pull consumers only as fast as they ask.',
   lag: 'Lag: how old the oldest waiting message is — Kafka’s consumer lag, measured in time. The line is the largest lag over partitions. Lag that keeps rising means the consumers fall behind; an autoscaler adds consumers when it passes a threshold.',
   ledger:
     'Delivery ledger: running totals of what happened to the producers’ messages, counted as the run’s ledger checker counts them (each message acked once, delivered once; a second delivery is a duplicate). The final values are the run summary’s ledger metrics.',
@@ -108,7 +111,7 @@ const FALLBACK_WIDTH_PX = 900;
 export const LINES_MAX = 8;
 const TABLE_ROWS_MAX = 40;
 
-export type ChartId = 'depth' | 'lag' | 'ledger' | 'throughput' | `query:${string}`;
+export type ChartId = 'depth' | 'inflight' | 'lag' | 'ledger' | 'throughput' | `query:${string}`;
 
 export interface LineMark {
   key: string;
@@ -300,7 +303,8 @@ export class ChartsModel {
   /** Time-bucket for rates and for the data tables. */
   readonly bucketUs: Micros = $derived(bucketFor(this.durationUs));
 
-  readonly depth: Chart | null = $derived.by(() => (this.hasQueue ? this.depthChart() : null));
+  readonly depth: Chart | null = $derived.by(() => (this.hasQueue ? this.partitionChart('depth', 'Queue depth per partition', (r) => r.ready, 'Queue depth (waiting) per partition') : null));
+  readonly inflight: Chart | null = $derived.by(() => (this.hasQueue ? this.partitionChart('inflight', 'In flight per partition', (r) => r.inflight, 'Messages in flight (delivered, not acked) per partition') : null));
   readonly lag: Chart | null = $derived.by(() => (this.hasQueue || this.hasScaler ? this.lagChart() : null));
   readonly ledger: Chart | null = $derived.by(() => (this.hasProducers ? this.ledgerChart() : null));
   readonly throughput: Chart | null = $derived.by(() => (this.hasProducers ? this.throughputChart() : null));
@@ -308,7 +312,7 @@ export class ChartsModel {
 
   /** The charts in the order shown: the dashboard's queries first (what an APM run is about), then the queue's. */
   readonly charts: Chart[] = $derived(
-    [...this.queries, this.depth, this.lag, this.ledger, this.throughput]
+    [...this.queries, this.depth, this.inflight, this.lag, this.ledger, this.throughput]
       .filter((c): c is Chart => c !== null)
       // An empty chart keeps its time axis but not a made-up y axis.
       .map((c) => ({ ...c, drawn: c.drawn.length ? c.drawn : c.lines, yTicks: c.empty ? [] : c.yTicks })),
@@ -433,15 +437,16 @@ export class ChartsModel {
     };
   }
 
-  // ---- 1. queue depth --------------------------------------------------------------------------------------------
+  // ---- 1. queue depth and in flight, per partition ---------------------------------------------------------------
 
-  private depthChart(): Chart {
+  private partitionChart(id: 'depth' | 'inflight', title: string, pick: (r: StatusRec) => number, tableTitle: string): Chart {
     void this.trace.revision;
-    const c = this.base('depth', 'Queue depth per partition', CHART_HELP.depth, 'messages');
-    const all = depthByPartition(this.trace.statuses);
+    const help = CHART_HELP[id];
+    const c = this.base(id, title, help, 'messages');
+    const all = depthByPartition(this.trace.statuses, pick);
     const names = [...all.keys()].sort();
     const shown = names.length <= LINES_MAX ? names : [...names].sort((a, b) => all.get(b)!.max - all.get(a)!.max || a.localeCompare(b)).slice(0, LINES_MAX).sort();
-    if (shown.length < names.length) c.note = `${shown.length} of ${names.length} partitions shown: the ones with the deepest queues.`;
+    if (shown.length < names.length) c.note = `${shown.length} of ${names.length} partitions shown: the ones that reached the highest.`;
     const max = Math.max(0, ...shown.map((p) => all.get(p)!.max));
     const y = this.yScale(max, c);
     c.yTicks = this.yTicks(y);
@@ -450,12 +455,12 @@ export class ChartsModel {
       // A leader silent for longer than a few polls: its last number no longer describes the queue.
       const fresh = s.t.length > 0 && this.now - s.t[s.t.length - 1] <= STATUS_GAP_US;
       const cur = fresh ? valueAt(s, this.now) : null;
-      return { key: p, label: p, legend: `${p} ${cur === null ? '—' : fmtNum(cur)}`, color: OKABE_ITO[i % OKABE_ITO.length], dash: null, d: this.path(s, y, curveLinear, null), help: `${p}: ${CHART_HELP.depth}`, width: 2 };
+      return { key: p, label: p, legend: `${p} ${cur === null ? '—' : fmtNum(cur)}`, color: OKABE_ITO[i % OKABE_ITO.length], dash: null, d: this.path(s, y, curveLinear, null), help: `${p}: ${help}`, width: 2 };
     });
     c.probes = shown.map((p, i) => ({ label: p, color: OKABE_ITO[i % OKABE_ITO.length], samples: all.get(p)!, fmt: fmtNum }));
     if (names.length === 0) c.empty = 'No partition leader has answered a status poll yet.';
-    c.aria = `Queue depth per partition over time, ${names.length} partition${names.length === 1 ? '' : 's'}; the deepest reached ${fmtNum(max)} messages.`;
-    c.table = this.sampledTable('Queue depth (ready + in flight) per partition', shown.map((p) => ({ label: p, samples: all.get(p)!, fmt: fmtNum })));
+    c.aria = `${title} over time, ${names.length} partition${names.length === 1 ? '' : 's'}; the highest reached ${fmtNum(max)} messages.`;
+    c.table = this.sampledTable(tableTitle, shown.map((p) => ({ label: p, samples: all.get(p)!, fmt: fmtNum })));
     return c;
   }
 

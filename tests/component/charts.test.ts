@@ -293,7 +293,7 @@ describe('ChartsModel: geometry', () => {
     // 828 px for 5 s: x(t) = 54 + t × 828 / 5e6.
     expect([m.px(0), m.px(5_000_000), m.px(1_500_000)]).toEqual([54, 882, 302.4]);
     expect(m.cursorX).toBe(418.3);
-    expect(m.charts.map((c) => c.id)).toEqual(['depth', 'lag', 'ledger', 'throughput']);
+    expect(m.charts.map((c) => c.id)).toEqual(['depth', 'inflight', 'lag', 'ledger', 'throughput']);
     expect(m.bands).toEqual([
       expect.objectContaining({ kind: 'crash', x: 302.4, w: 115.9, label: 'crash b2', row: 0 }),
     ]);
@@ -329,7 +329,7 @@ describe('ChartsModel: geometry', () => {
     const m = new ChartsModel(() => snap, trace);
     expect(m.depth!.lines).toHaveLength(LINES_MAX);
     expect(m.depth!.lines.map((l) => l.key)).toEqual(['q04', 'q05', 'q06', 'q07', 'q08', 'q09', 'q10', 'q11']);
-    expect(m.depth!.note).toBe('8 of 12 partitions shown: the ones with the deepest queues.');
+    expect(m.depth!.note).toBe('8 of 12 partitions shown: the ones that reached the highest.');
   });
 
   it('a dashboard query: steps per window, the finality line, the avg-of-partials lines dashed and labelled, drawn under the truth', () => {
@@ -386,15 +386,16 @@ describe('ChartsModel: geometry', () => {
 const title = (el: Element | null) => el?.querySelector(':scope > title')?.textContent ?? '';
 
 describe('Charts component', () => {
-  it('a queue run mid-crash: four charts with titles, units, legends, the open crash band on each, and the cursor', () => {
+  it('a queue run mid-crash: five charts with titles, units, legends, the open crash band on each, and the cursor', () => {
     renderStory(MqLeaderCrash);
-    for (const id of ['depth', 'lag', 'ledger', 'throughput']) expect(screen.getByTestId(`chart-${id}`)).toBeTruthy();
+    for (const id of ['depth', 'inflight', 'lag', 'ledger', 'throughput']) expect(screen.getByTestId(`chart-${id}`)).toBeTruthy();
     const h3 = (id: string) => screen.getByTestId(`chart-${id}`).querySelector('h3')!;
     expect(h3('depth').textContent).toBe('Queue depth per partition?');
-    expect(h3('depth').getAttribute('title')).toMatch(/^Queue depth: messages waiting in a partition \(ready\) plus messages handed to a consumer/);
+    expect(h3('depth').getAttribute('title')).toMatch(/^Queue depth: messages waiting in a partition \(ready\), not yet handed to any consumer/);
+    expect(h3('inflight').getAttribute('title')).toMatch(/^In flight: messages handed to a consumer and not yet acknowledged/);
     expect(h3('lag').getAttribute('title')).toMatch(/^Lag: how old the oldest waiting message is — Kafka’s consumer lag, measured in time\./);
     const bands = screen.getAllByTestId('fault-band');
-    expect(bands).toHaveLength(4);
+    expect(bands).toHaveLength(5);
     expect(bands.every((b) => b.dataset.kind === 'crash' && b.textContent?.includes('crash b2'))).toBe(true);
     expect(title(bands[0])).toContain('still going at 2.200s');
     expect(screen.getByTestId('charts-summary').textContent).toBe('3 partitions · 1 fault window');
@@ -404,7 +405,7 @@ describe('Charts component', () => {
   it('every chart has an accessible name, a description and a table of its numbers', () => {
     renderStory(MqEndOfRun);
     const figures = screen.getAllByRole('figure');
-    expect(figures).toHaveLength(4);
+    expect(figures).toHaveLength(5);
     for (const fig of figures) {
       const svg = fig.querySelector('svg.plot')!;
       const name = document.getElementById(svg.getAttribute('aria-labelledby')!)?.textContent;

@@ -48,7 +48,7 @@ describe('Charts panel in Chromium', () => {
   it('mq-acks-quorum: lines, shaded fault windows and the run’s ledger at the end; cut back on a seek', async () => {
     const { page, errors } = await open(browser, `${BASE}#scenario=mq-acks-quorum&seed=acks`);
     await page.waitForSelector('[data-testid="charts-panel"]');
-    for (const id of ['depth', 'lag', 'ledger', 'throughput']) expect(await page.getByTestId(`chart-${id}`).count()).toBe(1);
+    for (const id of ['depth', 'inflight', 'lag', 'ledger', 'throughput']) expect(await page.getByTestId(`chart-${id}`).count()).toBe(1);
     await runToEnd(page, '5.000s');
 
     // The partition (1 s → 1.6 s) and the leader's crash (1.2 s → restart at 2.2 s), on every chart.
