@@ -33,7 +33,7 @@ export function withRandomFaults(input: ScenarioInput, seed: string): ScenarioIn
   const settledAt = Math.max(0, ...drawn.map((f) => f.at), ...world.faults.map((f) => f.at));
   copy.expect = [{ check: 'no-violations', text: 'No invariant is violated under the random fault schedule.' }];
   if (input.liveness) {
-    const within = compileScenario({ ...input, duration: input.liveness.within, faults: [] }, { knownKinds: Object.keys(BEHAVIORS), knownBugs: bugsFor }).world.durationUs;
+    const within = compileScenario({ ...input, duration: input.liveness.within, faults: [], narration: [] }, { knownKinds: Object.keys(BEHAVIORS), knownBugs: bugsFor }).world.durationUs;
     copy.expect.push({ check: 'count', match: input.liveness.match, from: `${settledAt}us`, to: `${Math.min(settledAt + within, world.durationUs)}us`, min: 1, text: `Liveness: ${input.liveness.text}` });
   }
   return copy;

@@ -20,6 +20,14 @@ import { epochsIncrease, pinger } from './ping/pinger.ts';
 import { RAFT_CHECKERS } from './raft/checkers.ts';
 import { raftClient } from './raft/client.ts';
 import { raftReplica } from './raft/replica.ts';
+import { lessonBroker } from './lessons/broker.ts';
+import { LESSON_CONSUMER_CHECKERS, LESSON_DASHBOARD_CHECKERS, LESSON_READ_CHECKERS } from './lessons/checkers.ts';
+import { lessonConsumer } from './lessons/consumer.ts';
+import { lessonDashboard } from './lessons/dashboard.ts';
+import { lessonDb } from './lessons/db.ts';
+import { lessonLog } from './lessons/log.ts';
+import { lessonReader, lessonWriter } from './lessons/register.ts';
+import { lessonSource } from './lessons/source.ts';
 
 /**
  * Every node kind the simulator knows, and the checkers each kind brings. A scenario names kinds; the world runs
@@ -42,6 +50,14 @@ export const BEHAVIORS: Readonly<Record<string, NodeBehavior<any, any>>> = {
   'apm-autoscaler': apmAutoscaler,
   'apm-tsdb': apmTsdb,
   'apm-dashboard': apmDashboard,
+  'lesson-source': lessonSource,
+  'lesson-db': lessonDb,
+  'lesson-log': lessonLog,
+  'lesson-broker': lessonBroker,
+  'lesson-consumer': lessonConsumer,
+  'lesson-dashboard': lessonDashboard,
+  'lesson-writer': lessonWriter,
+  'lesson-reader': lessonReader,
 };
 
 const KIND_CHECKERS: Readonly<Record<string, readonly Checker[]>> = {
@@ -49,6 +65,9 @@ const KIND_CHECKERS: Readonly<Record<string, readonly Checker[]>> = {
   raft: RAFT_CHECKERS,
   'mq-partition': [...RAFT_CHECKERS, ...MQ_CHECKERS],
   'apm-aggregator': APM_CHECKERS,
+  'lesson-reader': LESSON_READ_CHECKERS,
+  'lesson-dashboard': LESSON_DASHBOARD_CHECKERS,
+  'lesson-consumer': LESSON_CONSUMER_CHECKERS,
 };
 
 export function checkersFor(kinds: Iterable<string>): Checker[] {
