@@ -45,8 +45,8 @@ export const CHART_KINDS: readonly TraceKind[] = [
 export const CHART_FILTER = {
   kinds: CHART_KINDS,
   msgs: ['status'],
-  notes: ['produced', 'acked', 'processed', 'redeliver', 'dead-lettered', 'expired', 'scale', 'scale-capped'],
-  states: ['lag'],
+  notes: ['produced', 'acked', 'processed', 'redeliver', 'dead-lettered', 'expired', 'scale', 'scale-capped', 'dropped'],
+  states: ['lag', 'backlog', 'stalenessMs'],
 } as const;
 
 /** A fresh copy of CHART_FILTER as the port takes it (mutable arrays). */
@@ -100,6 +100,38 @@ export interface ScaleRec {
   capped: boolean;
 }
 
+/**
+ * The framing lessons' queues (src/sim/lessons): a smart broker's per-consumer queues or a log's per-group backlog,
+ * announced as a `backlog` state of `{queue or group: messages}`; one record per queue per announcement.
+ */
+export interface BacklogRec {
+  seq: number;
+  t: Micros;
+  node: NodeId;
+  queue: string;
+  n: number;
+}
+
+/** A lesson dashboard's staleness at a refresh (`stalenessMs` state): how old the newest data it shows is. */
+export interface StalenessRec {
+  seq: number;
+  t: Micros;
+  node: NodeId;
+  ms: number;
+}
+
+/** Messages a smart broker threw away from a full queue (`dropped` note). */
+export interface DropRec {
+  seq: number;
+  t: Micros;
+  queue: string;
+  n: number;
+}
+
+/** Node kinds of the lessons that the charts draw: queues (backlog) and the dashboard (staleness). */
+export const LESSON_QUEUE_KINDS: readonly string[] = ['lesson-log', 'lesson-broker'];
+export const LESSON_DASHBOARD_KIND = 'lesson-dashboard';
+
 export { faultBands, type FaultBand, type FaultRec, type FaultWindowKind } from './fault-windows.ts';
 
 const PRODUCER_KIND = 'mq-producer';
@@ -112,7 +144,7 @@ function popFrom<T extends { seq: number }>(list: T[], cut: number): T[] {
 
 /** True when the run has queue or APM nodes: the App shows the Charts panel only then. */
 export function hasCharts(s: Snapshot | null): boolean {
-  return s !== null && s.nodes.some((n) => n.kind === 'mq-partition' || n.kind.startsWith('apm-'));
+  return s !== null && s.nodes.some((n) => n.kind === 'mq-partition' || n.kind.startsWith('apm-') || LESSON_QUEUE_KINDS.includes(n.kind) || n.kind === LESSON_DASHBOARD_KIND);
 }
 
 export class ChartsTrace {
@@ -124,6 +156,9 @@ export class ChartsTrace {
   readonly ledger: LedgerRec[] = [];
   readonly scaler: ScalerRec[] = [];
   readonly decisions: ScaleRec[] = [];
+  readonly backlogs: BacklogRec[] = [];
+  readonly staleness: StalenessRec[] = [];
+  readonly drops: DropRec[] = [];
   /** Fault windows (crash → restart, partition → heal…), kept the same way for every time axis. */
   private readonly windows = new FaultWindows();
   /** The fault windows in seq order (see fault-windows.ts). */
@@ -221,6 +256,9 @@ export class ChartsTrace {
     popFrom(this.statuses, c);
     popFrom(this.scaler, c);
     popFrom(this.decisions, c);
+    popFrom(this.backlogs, c);
+    popFrom(this.staleness, c);
+    popFrom(this.drops, c);
     this.windows.truncate(c);
     popFrom(this.ledger, c);
     for (const map of [this.acked, this.delivered]) for (const [id, seq] of map) if (seq >= c) map.delete(id);
@@ -252,6 +290,8 @@ export class ChartsTrace {
         return this.note(e);
       case 'node.state':
         if (e.key === 'lag') this.scalerLag(e);
+        else if (e.key === 'backlog') this.backlog(e);
+        else if (e.key === 'stalenessMs' && this.kinds.get(e.node) === LESSON_DASHBOARD_KIND && typeof e.value === 'number') this.staleness.push({ seq: e.seq, t: e.t, node: e.node, ms: e.value });
         return;
       case 'fault':
       case 'node.crash':
@@ -317,6 +357,9 @@ export class ChartsTrace {
         return;
       case 'expired':
         return this.add(e, 'expired', ids.length);
+      case 'dropped':
+        if (this.kinds.get(e.node) === 'lesson-broker') this.drops.push({ seq: e.seq, t: e.t, queue: String(d.queue ?? ''), n: Number(d.n ?? 0) });
+        return;
       case 'scale':
       case 'scale-capped':
         this.decisions.push({
@@ -332,6 +375,15 @@ export class ChartsTrace {
         return;
       default:
         return;
+    }
+  }
+
+  private backlog(e: Extract<TraceEvent, { kind: 'node.state' }>): void {
+    if (!LESSON_QUEUE_KINDS.includes(this.kinds.get(e.node) ?? '')) return;
+    const v = e.value;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return;
+    for (const [queue, n] of Object.entries(v as Record<string, unknown>)) {
+      if (typeof n === 'number') this.backlogs.push({ seq: e.seq, t: e.t, node: e.node, queue, n });
     }
   }
 

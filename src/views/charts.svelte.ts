@@ -20,6 +20,8 @@ import {
   type Samples,
   type ScalerRec,
   type StatusRec,
+  LESSON_DASHBOARD_KIND,
+  LESSON_QUEUE_KINDS,
 } from './charts-trace.svelte.ts';
 import { FAULT_HELP, faultMarks, fmtSpan, labelRows as sharedLabelRows, type FaultMark } from './fault-windows.ts';
 import { formatMicros } from './format.ts';
@@ -82,6 +84,10 @@ const LEDGER: Record<LedgerKey, { label: string; color: string; dash: string | n
 export const CHART_HELP = {
   depth:
     'Queue depth: messages waiting in a partition (ready), not yet handed to any consumer. Each partition leader reports it when the control plane polls it (every 100 ms); a gap means no leader answered. Kafka calls the waiting count the consumer lag in messages.',
+  backlog:
+    'Backlog: messages waiting for each consumer — in a smart broker, the consumer’s own bounded queue in memory (full means new messages are dropped or the publisher is blocked); in a partitioned log, how far the consumer group’s offset is behind the end of the log (retained on disk, so it can grow and be replayed). Dropped: messages a full broker queue threw away, as a running total.',
+  staleness:
+    'Staleness: how old the newest data the dashboard shows is, at each refresh. Online processing answers from the live store (milliseconds, but every refresh re-reads everything); a batch job leaves it growing until the next job finishes (the sawtooth); a stream consumer keeps it near its poll interval.',
   inflight:
     'In flight: messages handed to a consumer and not yet acknowledged. Each waits for its ack until its visibility timeout, then is redelivered; a consumer that dies holding many of them causes a burst of redeliveries (duplicates under at-least-once). Push consumers fill this up to their buffer; pull consumers only as fast as they ask.',
   lag: 'Lag: how old the oldest waiting message is — Kafka’s consumer lag, measured in time. The line is the largest lag over partitions. Lag that keeps rising means the consumers fall behind; an autoscaler adds consumers when it passes a threshold.',
@@ -111,7 +117,7 @@ const FALLBACK_WIDTH_PX = 900;
 export const LINES_MAX = 8;
 const TABLE_ROWS_MAX = 40;
 
-export type ChartId = 'depth' | 'inflight' | 'lag' | 'ledger' | 'throughput' | `query:${string}`;
+export type ChartId = 'depth' | 'inflight' | 'backlog' | 'staleness' | 'lag' | 'ledger' | 'throughput' | `query:${string}`;
 
 export interface LineMark {
   key: string;
@@ -274,6 +280,8 @@ export class ChartsModel {
   readonly hasQueue: boolean = $derived(this.snapshot?.nodes.some((n) => n.kind === 'mq-partition') ?? false);
   readonly hasProducers: boolean = $derived(this.snapshot?.nodes.some((n) => n.kind === 'mq-producer') ?? false);
   readonly hasScaler: boolean = $derived(this.snapshot?.nodes.some((n) => n.kind === 'apm-autoscaler') ?? false);
+  readonly hasLessonQueue: boolean = $derived(this.snapshot?.nodes.some((n) => LESSON_QUEUE_KINDS.includes(n.kind)) ?? false);
+  readonly hasLessonDashboard: boolean = $derived(this.snapshot?.nodes.some((n) => n.kind === LESSON_DASHBOARD_KIND) ?? false);
   readonly dashboard: DashboardView | null = $derived(dashboardOf(this.snapshot));
 
   readonly bands: BandMark[] = $derived.by(() => {
@@ -305,6 +313,8 @@ export class ChartsModel {
 
   readonly depth: Chart | null = $derived.by(() => (this.hasQueue ? this.partitionChart('depth', 'Queue depth per partition', (r) => r.ready, 'Queue depth (waiting) per partition') : null));
   readonly inflight: Chart | null = $derived.by(() => (this.hasQueue ? this.partitionChart('inflight', 'In flight per partition', (r) => r.inflight, 'Messages in flight (delivered, not acked) per partition') : null));
+  readonly backlog: Chart | null = $derived.by(() => (this.hasLessonQueue ? this.backlogChart() : null));
+  readonly staleness: Chart | null = $derived.by(() => (this.hasLessonDashboard ? this.stalenessChart() : null));
   readonly lag: Chart | null = $derived.by(() => (this.hasQueue || this.hasScaler ? this.lagChart() : null));
   readonly ledger: Chart | null = $derived.by(() => (this.hasProducers ? this.ledgerChart() : null));
   readonly throughput: Chart | null = $derived.by(() => (this.hasProducers ? this.throughputChart() : null));
@@ -312,7 +322,7 @@ export class ChartsModel {
 
   /** The charts in the order shown: the dashboard's queries first (what an APM run is about), then the queue's. */
   readonly charts: Chart[] = $derived(
-    [...this.queries, this.depth, this.inflight, this.lag, this.ledger, this.throughput]
+    [...this.queries, this.staleness, this.backlog, this.depth, this.inflight, this.lag, this.ledger, this.throughput]
       .filter((c): c is Chart => c !== null)
       // An empty chart keeps its time axis but not a made-up y axis.
       .map((c) => ({ ...c, drawn: c.drawn.length ? c.drawn : c.lines, yTicks: c.empty ? [] : c.yTicks })),
@@ -461,6 +471,62 @@ export class ChartsModel {
     if (names.length === 0) c.empty = 'No partition leader has answered a status poll yet.';
     c.aria = `${title} over time, ${names.length} partition${names.length === 1 ? '' : 's'}; the highest reached ${fmtNum(max)} messages.`;
     c.table = this.sampledTable(tableTitle, shown.map((p) => ({ label: p, samples: all.get(p)!, fmt: fmtNum })));
+    return c;
+  }
+
+  // ---- the framing lessons: backlog per consumer, dashboard staleness ---------------------------------------------
+
+  private backlogChart(): Chart {
+    void this.trace.revision;
+    const c = this.base('backlog', 'Backlog per consumer', CHART_HELP.backlog, 'messages');
+    const byQueue = new Map<string, Samples>();
+    for (const r of this.trace.backlogs) {
+      let s = byQueue.get(r.queue);
+      if (!s) byQueue.set(r.queue, (s = { t: [], v: [] }));
+      s.t.push(r.t);
+      s.v.push(r.n);
+    }
+    const dropped: Samples = { t: [], v: [] };
+    let total = 0;
+    for (const d of this.trace.drops) {
+      total += d.n;
+      dropped.t.push(d.t);
+      dropped.v.push(total);
+    }
+    const names = [...byQueue.keys()].sort().slice(0, LINES_MAX);
+    const max = Math.max(0, total, ...names.flatMap((q) => byQueue.get(q)!.v.map((v) => v ?? 0)));
+    const y = this.yScale(max, c);
+    c.yTicks = this.yTicks(y);
+    c.lines = names.map((q, i) => {
+      const s = byQueue.get(q)!;
+      const cur = valueAt(s, this.now);
+      return { key: q, label: q, legend: `${q} ${cur === null ? '—' : fmtNum(cur)}`, color: OKABE_ITO[i % OKABE_ITO.length], dash: null, d: this.path(s, y, curveStepAfter, this.now), help: `${q}: ${CHART_HELP.backlog}`, width: 2 };
+    });
+    c.probes = names.map((q, i) => ({ label: q, color: OKABE_ITO[i % OKABE_ITO.length], samples: byQueue.get(q)!, fmt: fmtNum }));
+    if (dropped.t.length > 0) {
+      const cur = valueAt(dropped, this.now) ?? 0;
+      c.lines.push({ key: 'dropped', label: 'dropped (total)', legend: `dropped (total) ${fmtNum(cur)}`, color: '#D55E00', dash: '5 3', d: this.path(dropped, y, curveStepAfter, this.now), help: 'Messages the smart broker dropped because a consumer’s queue was full: lost for good, since a broker deletes what it does not keep.', width: 1.8 });
+      c.probes.push({ label: 'dropped', color: '#D55E00', samples: dropped, fmt: fmtNum });
+    }
+    if (names.length === 0) c.empty = 'No queue has announced a backlog yet.';
+    c.aria = `Backlog per consumer over time, ${names.length} consumer${names.length === 1 ? '' : 's'}; the largest reached ${fmtNum(max)} messages${total > 0 ? `; ${fmtNum(total)} dropped` : ''}.`;
+    c.table = this.sampledTable('Backlog per consumer', [...names.map((q) => ({ label: q, samples: byQueue.get(q)!, fmt: fmtNum })), ...(dropped.t.length ? [{ label: 'dropped (total)', samples: dropped, fmt: fmtNum }] : [])]);
+    return c;
+  }
+
+  private stalenessChart(): Chart {
+    void this.trace.revision;
+    const c = this.base('staleness', 'Dashboard staleness (seconds)', CHART_HELP.staleness, 's');
+    const s: Samples = { t: this.trace.staleness.map((r) => r.t), v: this.trace.staleness.map((r) => r.ms / 1000) };
+    const max = Math.max(0, ...s.v.map((v) => v ?? 0));
+    const y = this.yScale(max, c);
+    c.yTicks = this.yTicks(y);
+    const cur = valueAt(s, this.now);
+    c.lines = [{ key: 'staleness', label: 'staleness', legend: `staleness ${cur === null ? '—' : fmtSeconds(cur)}`, color: '#0072B2', dash: null, d: this.path(s, y, curveStepAfter, this.now), help: CHART_HELP.staleness, width: 2 }];
+    c.probes = [{ label: 'staleness', color: '#0072B2', samples: s, fmt: fmtSeconds }];
+    if (s.t.length === 0) c.empty = 'The dashboard has not refreshed yet.';
+    c.aria = `Dashboard staleness at each refresh; the worst was ${fmtSeconds(max)}.`;
+    c.table = this.sampledTable('Dashboard staleness in seconds', [{ label: 'staleness (s)', samples: s, fmt: fmtNum }]);
     return c;
   }
 

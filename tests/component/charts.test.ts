@@ -492,3 +492,46 @@ describe('every Charts story renders', () => {
     expect(screen.getByTestId('late-mark').querySelector('text')?.textContent).toBe('7 late');
   });
 });
+
+describe('the framing lessons’ charts', () => {
+  async function traced(id: string): Promise<{ lab: Lab; s: Snapshot; trace: ChartsTrace }> {
+    const lab = new Lab();
+    lab.load(id);
+    const s = lab.runToEnd();
+    const trace = new ChartsTrace(localPort(lab));
+    await trace.sync(s);
+    return { lab, s, trace };
+  }
+
+  it('smart broker: a backlog line per consumer queue, and the dropped total equals the broker’s own count', async () => {
+    const { s, trace } = await traced('lesson-smart-broker');
+    expect(hasCharts(s)).toBe(true);
+    const m = new ChartsModel(() => s, trace);
+    expect(m.charts.map((c) => c.id)).toContain('backlog');
+    const backlog = m.backlog!;
+    expect(backlog.lines.map((l) => l.key)).toEqual(expect.arrayContaining(['worker', 'dropped']));
+    const dropped = trace.drops.reduce((n, d) => n + d.n, 0);
+    expect(dropped).toBe(s.metrics.brokerDropped);
+    expect(backlog.lines.find((l) => l.key === 'dropped')!.legend).toBe(`dropped (total) ${fmtNum(dropped)}`);
+  });
+
+  it('partitioned log: the worker’s backlog grows past the broker’s queue limit and nothing is dropped', async () => {
+    const { s, trace } = await traced('lesson-partitioned-log');
+    const m = new ChartsModel(() => s, trace);
+    const worker = trace.backlogs.filter((r) => r.queue === 'worker').map((r) => r.n);
+    expect(Math.max(...worker)).toBeGreaterThan(2_500);
+    expect(trace.drops).toEqual([]);
+    expect(m.backlog!.lines.some((l) => l.key === 'dropped')).toBe(false);
+  });
+
+  it('staleness: a batch job’s sawtooth reaches its interval, a stream stays under a second', async () => {
+    const batch = await traced('lesson-batch');
+    const stream = await traced('lesson-stream');
+    const worst = (t: ChartsTrace) => Math.max(...t.staleness.map((r) => r.ms));
+    expect(worst(batch.trace)).toBeGreaterThan(10_000);
+    expect(worst(stream.trace)).toBeLessThan(1_000);
+    const m = new ChartsModel(() => batch.s, batch.trace);
+    expect(m.charts.map((c) => c.id)).toEqual(['staleness', 'backlog']);
+    expect(m.staleness!.aria).toMatch(/^Dashboard staleness at each refresh; the worst was /);
+  });
+});
