@@ -34,10 +34,40 @@ function outage(id: string, retry: 'exponential' | 'fixed', jitter: boolean): Sc
       { at: '12.2s', kind: 'heal' },
     ],
     narration: [
-      { at: '8.2s', text: 'The rack’s uplink fails: six agents can no longer reach the load balancer. Their publishes time out.' },
-      { onEvent: { kind: 'node.note', name: 'retry' }, after: '8.2s', text: exp ? 'An agent retries after a short wait, and doubles it each time: 10, 20, 40, 80 ms.' : 'An agent retries after 10 ms — and so do the other five, at the same instants.' },
-      { at: '12.2s', text: 'The link heals. Each agent sends its buffered seconds, oldest first.' },
-      { onEvent: { kind: 'node.note', name: 'late' }, text: 'A sample arrived after its window closed: the watermark, moved on by the healthy servers, had passed it. It is counted late, not aggregated.' },
+      {
+        at: '8.2s',
+        text: 'The rack’s uplink fails: six agents can no longer reach the load balancer. Their publishes time out.',
+        say: 'Agents buffer locally and retry, so a short network outage delays metrics instead of losing them.',
+        term: { name: 'Store and forward', meaning: 'Keep data in a local buffer while the next hop is unreachable; send it when the link returns.' },
+        ask: {
+          question: 'Will any of the rack’s samples arrive too late for its window (by 16 s)?',
+          answer: { from: 'metric-above', metric: 'lateSamples', above: 0, at: '16s', evidence: { kind: 'node.note', name: 'late' } },
+          explain: 'Yes: the other six servers keep the watermark moving, so the windows of the outage close before the backlog arrives. Those samples are counted late, not aggregated.',
+        },
+      },
+      {
+        onEvent: { kind: 'node.note', name: 'retry' },
+        after: '8.2s',
+        text: exp ? 'An agent retries after a short wait, and doubles it each time: 10, 20, 40, 80 ms.' : 'An agent retries after 10 ms — and so do the other five, at the same instants.',
+        say: exp
+          ? 'We retry with exponential backoff and jitter: quick for a blip, gentle for a long outage, and clients spread out instead of stampeding.'
+          : 'Fixed-interval retries from many clients line up into a thundering herd that hits the recovering service all at once.',
+        term: exp
+          ? { name: 'Exponential backoff with jitter', meaning: 'Double the wait after each failure, up to a cap, and randomize each wait so clients do not synchronize.' }
+          : { name: 'Thundering herd', meaning: 'Many clients acting at the same instant (retrying, reconnecting) and overloading a service together.' },
+      },
+      {
+        at: '12.2s',
+        text: 'The link heals. Each agent sends its buffered seconds, oldest first.',
+        say: 'After an outage the backlog arrives on top of live traffic: size the pipeline for catch-up, not just the steady state.',
+        term: { name: 'Backlog', meaning: 'Work queued during an outage that must be drained on top of the live load.' },
+      },
+      {
+        onEvent: { kind: 'node.note', name: 'late' },
+        text: 'A sample arrived after its window closed: the watermark, moved on by the healthy servers, had passed it. It is counted late, not aggregated.',
+        say: 'Windows are by event time; the watermark decides when a window is complete, and anything behind it is late data.',
+        term: { name: 'Watermark', meaning: 'The stream processor’s estimate that no more events older than time T will arrive; it closes windows.' },
+      },
     ],
     expect: [
       { check: 'no-violations', text: 'No sample is counted twice or lost from a window it was in time for.' },

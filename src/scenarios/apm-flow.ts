@@ -128,8 +128,23 @@ export const apmPercentiles: ScenarioInput = {
   }),
   faults: [],
   narration: [
-    { onEvent: { kind: 'node.note', name: 'window' }, text: 'A partition’s window closed: its p99 covers only the servers whose samples hash to this partition.' },
-    { at: '25s', text: 'On the dashboard, compare p99 (merged sketches) with “avg of partials”: the hot server’s partition drags one partial up, and averaging halves its weight.' },
+    {
+      onEvent: { kind: 'node.note', name: 'window' },
+      text: 'A partition’s window closed: its p99 covers only the servers whose samples hash to this partition.',
+      say: 'Percentiles do not compose: the p99 of two partitions is not the average of their p99s, so we ship mergeable sketches instead.',
+      term: { name: 'DDSketch', meaning: 'A mergeable quantile sketch with relative-error buckets: merging two sketches gives the sketch of the union.' },
+      ask: {
+        question: 'By 25 s, will the checker find a window whose stored p99 differs from a recomputation from its samples?',
+        answer: { from: 'checker', checker: 'apm.windows', at: '25s' },
+        explain: 'No: the dashboard merges the partitions’ DDSketches, and a merged sketch answers any percentile within 1% of the true value. Only the “average of partials” line is wrong — and it is drawn, never stored as p99.',
+      },
+    },
+    {
+      at: '25s',
+      text: 'On the dashboard, compare p99 (merged sketches) with “avg of partials”: the hot server’s partition drags one partial up, and averaging halves its weight.',
+      say: 'Aggregate raw data or mergeable summaries, never pre-computed percentiles.',
+      term: { name: 'Mergeable aggregate', meaning: 'A summary (count, sum, min, max, sketch) whose merge equals the summary of the combined data.' },
+    },
   ],
   expect: [
     { check: 'no-violations', text: 'Every window’s aggregates equal a recomputation from its samples.' },

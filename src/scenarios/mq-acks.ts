@@ -42,14 +42,64 @@ function acksScenario(acks: 'leader' | 'quorum'): ScenarioInput {
       { at: '2.2s', kind: 'restart', node: '@crashed' },
     ],
     narration: [
-      { at: '0.9s', text: `Steady state: each batch is appended to orders-0’s leader WAL and replicated. With acks=${acks} the leader answers the producer ${leader ? 'straight after its own append' : 'after the commit: a quorum holds it'}.` },
-      { onEvent: { kind: 'net.partition' }, text: 'The leader is cut off from both followers (it can still hear the producer and the control plane).' },
+      {
+        at: '0.9s',
+        text: `Steady state: each batch is appended to orders-0’s leader WAL and replicated. With acks=${acks} the leader answers the producer ${leader ? 'straight after its own append' : 'after the commit: a quorum holds it'}.`,
+        say: leader
+          ? 'With acks=1 the producer hears back after one disk write: low latency, but the promise is only as durable as one broker.'
+          : 'With acks=all the producer hears back only once a quorum has the batch: one replication round trip more, and no single broker can lose it.',
+        term: leader
+          ? { name: 'acks=1', meaning: 'Kafka producer setting: the partition leader acknowledges once the write is in its own log.' }
+          : { name: 'acks=all', meaning: 'Kafka producer setting: the leader acknowledges once every in-sync replica (here: a quorum) has the write.' },
+      },
+      {
+        onEvent: { kind: 'net.partition' },
+        text: 'The leader is cut off from both followers (it can still hear the producer and the control plane).',
+        say: 'The dangerous moment is a leader that can still talk to clients but not to its replicas.',
+        term: { name: 'Partial partition', meaning: 'Some links fail and others work, so nodes disagree about who is reachable.' },
+        ask: {
+          question: 'Will any acknowledged write be lost?',
+          answer: leader
+            ? { from: 'metric-above', metric: 'lost', above: 0, evidence: { kind: 'node.note', name: 'truncate' } }
+            : { from: 'metric-above', metric: 'lost', above: 0, evidence: { kind: 'node.note', name: 'retry' } },
+          explain: leader
+            ? 'Yes: the isolated leader acknowledged batches that only its own WAL held. The new leader never had them, and the old one truncates them when it returns.'
+            : 'No: without a quorum the old leader commits nothing, so it acknowledges nothing; the producer retries those batches against the new leader.',
+        },
+      },
       leader
-        ? { onEvent: { kind: 'node.note', name: 'acked' }, after: '1.05s', text: 'The isolated leader still acknowledges: the batch is only in its own WAL. This is acks=1’s promise.' }
-        : { onEvent: { kind: 'node.note', name: 'retry' }, after: '1s', text: 'No quorum, no commit, no acknowledgement: the producer times out and backs off (exponentially, with jitter).' },
-      { onEvent: { kind: 'node.crash' }, text: 'The old leader loses power.' },
-      { onEvent: { kind: 'node.state', key: 'role', value: 'leader' }, after: '1s', text: 'The followers elect a new leader. Its log has only what was replicated before the cut.' },
-      { onEvent: { kind: 'node.note', name: 'truncate' }, text: 'The old leader restarted and follows; its unreplicated tail conflicts with the new leader’s log and is truncated.' },
+        ? {
+            onEvent: { kind: 'node.note', name: 'acked' },
+            after: '1.05s',
+            text: 'The isolated leader still acknowledges: the batch is only in its own WAL. This is acks=1’s promise.',
+            say: 'An acknowledgement is a promise about durability; acks=1 promises one copy.',
+            term: { name: 'Durability', meaning: 'An acknowledged write survives the failures the system claims to tolerate.' },
+          }
+        : {
+            onEvent: { kind: 'node.note', name: 'retry' },
+            after: '1s',
+            text: 'No quorum, no commit, no acknowledgement: the producer times out and backs off (exponentially, with jitter).',
+            say: 'The producer retries with an idempotent id, so a batch that did land is not written twice.',
+            term: { name: 'Idempotent producer', meaning: 'Kafka tags each batch with a producer id and sequence number so a retry is deduplicated.' },
+          },
+      {
+        onEvent: { kind: 'node.crash' },
+        text: 'The old leader loses power.',
+        term: { name: 'Unclean leader election', meaning: 'Kafka electing a replica that was not in sync: fast recovery, lost writes. Raft never does it.' },
+      },
+      {
+        onEvent: { kind: 'node.state', key: 'role', value: 'leader' },
+        after: '1s',
+        text: 'The followers elect a new leader. Its log has only what was replicated before the cut.',
+        say: 'The new leader is whoever has the most up-to-date log among a majority; what only the old leader had is gone.',
+        term: { name: 'Leader epoch', meaning: 'Kafka’s per-partition term: followers use it to find where their log diverges from the new leader’s.' },
+      },
+      {
+        onEvent: { kind: 'node.note', name: 'truncate' },
+        text: 'The old leader restarted and follows; its unreplicated tail conflicts with the new leader’s log and is truncated.',
+        say: 'On return the old leader truncates to the new leader’s log: its extra entries were never committed.',
+        term: { name: 'Log truncation', meaning: 'Dropping a follower’s log suffix that the leader does not have, before appending the leader’s entries.' },
+      },
     ],
     expect: leader
       ? [

@@ -21,9 +21,29 @@ export const mqPoison: ScenarioInput = {
   }),
   faults: [],
   narration: [
-    { onEvent: { kind: 'node.note', name: 'processing-failed' }, text: 'The consumer cannot process this message; it does not ack it.' },
-    { onEvent: { kind: 'node.note', name: 'redeliver' }, text: 'Its visibility timeout ran out: delivered again, with the delivery count replicated through the log.' },
-    { onEvent: { kind: 'node.note', name: 'dead-lettered' }, text: 'Third failure: the message moves to the dead-letter queue for a human (or another service) to look at.' },
+    {
+      onEvent: { kind: 'node.note', name: 'processing-failed' },
+      text: 'The consumer cannot process this message; it does not ack it.',
+      say: 'A poison message fails every time, so plain retries would redeliver it forever.',
+      term: { name: 'Poison message', meaning: 'A message no consumer can process, whatever the number of attempts.' },
+      ask: {
+        question: 'Will any message still be stuck in the queue at the end of the run?',
+        answer: { from: 'metric-above', metric: 'pending', above: 0, evidence: { kind: 'node.note', name: 'dead-lettered' } },
+        explain: 'No: after three failed deliveries the broker moves each poison message to the dead-letter queue, so nothing is retried forever and the partition drains.',
+      },
+    },
+    {
+      onEvent: { kind: 'node.note', name: 'redeliver' },
+      text: 'Its visibility timeout ran out: delivered again, with the delivery count replicated through the log.',
+      say: 'The delivery count is replicated state: a failover must not reset it, or the poison message gets fresh retries.',
+      term: { name: 'Max deliveries', meaning: 'How many times a message may be delivered before the broker gives up on it (SQS maxReceiveCount).' },
+    },
+    {
+      onEvent: { kind: 'node.note', name: 'dead-lettered' },
+      text: 'Third failure: the message moves to the dead-letter queue for a human (or another service) to look at.',
+      say: 'We park poison messages in a dead-letter queue and alert on it, rather than block or silently drop them.',
+      term: { name: 'Dead-letter queue (DLQ)', meaning: 'Where messages go that could not be processed or expired, kept for inspection and replay.' },
+    },
   ],
   expect: [
     { check: 'no-violations', text: 'No safety property fails.' },

@@ -55,10 +55,38 @@ function spike(mode: 'push' | 'pull'): ScenarioInput {
     metrics: [...MQ_METRICS, 'depth.orders-0', 'e2eLatencyMs'],
     faults: [],
     narration: [
-      { at: '1s', text: 'The spike starts: 30× the usual rate for half a second.' },
+      {
+        at: '1s',
+        text: 'The spike starts: 30× the usual rate for half a second.',
+        say: push
+          ? 'With push the broker decides the rate: great latency when the consumer keeps up, overload when it cannot.'
+          : 'We choose pull because the consumer knows its own capacity: it fetches only what it has room for, and the log absorbs the spike.',
+        term: push
+          ? { name: 'Push delivery', meaning: 'The broker sends messages as they arrive (RabbitMQ, most JMS brokers); the consumer needs flow control.' }
+          : { name: 'Pull (fetch)', meaning: 'The consumer asks for the next batch from its offset (Kafka): natural backpressure.' },
+        ask: {
+          question: 'Will the consumer be overrun and drop messages during the spike?',
+          answer: push
+            ? { from: 'metric-above', metric: 'overrun', above: 0, evidence: { kind: 'node.note', name: 'overrun' } }
+            : { from: 'metric-above', metric: 'overrun', above: 0 },
+          explain: push
+            ? 'Yes: at 3,000 a second the broker pushes six times what the consumer processes; its 200-message buffer fills and the rest is dropped, to come back after the visibility timeout.'
+            : 'No: the consumer never asks for more than its buffer holds. The spike waits in the partition’s log instead — the queue depth rises and drains.',
+        },
+      },
       push
-        ? { onEvent: { kind: 'node.note', name: 'overrun' }, text: 'The consumer’s buffer is full and the broker keeps pushing: messages are dropped on the floor.' }
-        : { at: '1.6s', text: 'The spike is over; the queue holds the excess and the consumer drains it at its own pace.' },
+        ? {
+            onEvent: { kind: 'node.note', name: 'overrun' },
+            text: 'The consumer’s buffer is full and the broker keeps pushing: messages are dropped on the floor.',
+            say: 'Push needs backpressure (credits, prefetch limits) or the spike turns into drops and redeliveries.',
+            term: { name: 'Backpressure', meaning: 'A slow receiver slowing the sender down instead of being overrun.' },
+          }
+        : {
+            at: '1.6s',
+            text: 'The spike is over; the queue holds the excess and the consumer drains it at its own pace.',
+            say: 'The queue smooths traffic over time: producers and consumers no longer need the same peak capacity.',
+            term: { name: 'Consumer lag', meaning: 'How far the consumer’s offset is behind the end of the log; it grows in a spike and drains after.' },
+          },
     ],
     expect: push
       ? [

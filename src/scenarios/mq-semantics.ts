@@ -56,11 +56,51 @@ function semantics(mode: Mode): ScenarioInput {
       ? [{ at: '1.5s', kind: 'crash', node: 'c1' }, { at: '2s', kind: 'restart', node: 'c1' }]
       : [{ at: '1.5s', kind: 'pause', node: 'c1' }, { at: '3s', kind: 'resume', node: 'c1' }],
     narration: [
-      { at: '1s', text: t.say },
+      {
+        at: '1s',
+        text: t.say,
+        say:
+          mode === 'at-most-once'
+            ? 'When losing a message is cheaper than handling it twice — a metrics sample, say — at-most-once is the cheapest choice.'
+            : mode === 'at-least-once'
+              ? 'We would pick at-least-once and make the consumer idempotent: a duplicate is easier to handle than a loss.'
+              : 'Exactly-once is at-least-once plus deduplication: the sink remembers ids, and that store costs disk writes.',
+        term:
+          mode === 'at-most-once'
+            ? { name: 'At-most-once', meaning: 'Commit the offset (ack) before processing: a crash can lose messages, never duplicate them.' }
+            : mode === 'at-least-once'
+              ? { name: 'At-least-once', meaning: 'Commit the offset (ack) after processing: a crash or a slow ack means redelivery, never loss.' }
+              : { name: 'Exactly-once (effectively once)', meaning: 'At-least-once delivery plus an idempotent producer and sink: each message takes effect once.' },
+        ask: {
+          question: 'How many messages will the sink process twice?',
+          answer: { from: 'metric', metric: 'duplicated', tolerance: mode === 'at-least-once' ? 10 : 0 },
+          explain:
+            mode === 'at-most-once'
+              ? 'None: every message is acknowledged on receipt, so the broker never hands it out again — which is exactly why the crash loses what the consumer held.'
+              : mode === 'exactly-once'
+                ? 'None: the broker still redelivers what the stalled consumer held, but the sink remembers every id it wrote and skips the copies.'
+                : 'About one fetch batch (fetchMax is 50): everything the stalled consumer held when it froze is delivered again after its 500 ms visibility timeout — and the stale copies are processed too when it wakes.',
+        },
+      },
       crash
-        ? { onEvent: { kind: 'node.crash' }, text: 'The consumer crashed with messages it had already acknowledged: they are gone.' }
-        : { onEvent: { kind: 'node.pause' }, text: 'The consumer stalls with messages in hand. Their visibility timeout starts to run out.' },
-      { onEvent: { kind: 'node.note', name: 'redeliver' }, text: 'A visibility timeout ran out: the broker puts the message back in its lane, at its old offset, and delivers it again.' },
+        ? {
+            onEvent: { kind: 'node.crash' },
+            text: 'The consumer crashed with messages it had already acknowledged: they are gone.',
+            say: 'Acking on receipt means a crash between ack and processing silently drops those messages.',
+            term: { name: 'Offset commit', meaning: 'The consumer telling the broker how far it has processed; where it commits decides the semantics.' },
+          }
+        : {
+            onEvent: { kind: 'node.pause' },
+            text: 'The consumer stalls with messages in hand. Their visibility timeout starts to run out.',
+            say: 'A GC pause looks exactly like a crash from the broker’s side: it cannot tell slow from dead.',
+            term: { name: 'Visibility timeout', meaning: 'How long a delivered, unacked message stays hidden before the broker delivers it again (SQS; Kafka’s session timeout plays this part).' },
+          },
+      {
+        onEvent: { kind: 'node.note', name: 'redeliver' },
+        text: 'A visibility timeout ran out: the broker puts the message back in its lane, at its old offset, and delivers it again.',
+        say: mode === 'exactly-once' ? 'Redelivery still happens; exactly-once is achieved at the sink, by deduplication.' : 'Redelivery is the price of never losing a message: make the processing idempotent.',
+        term: { name: 'Redelivery', meaning: 'The broker handing out a message again because its acknowledgement did not arrive in time.' },
+      },
     ],
     expect: [
       { check: 'no-violations', text: mode === 'exactly-once' ? 'Nothing is processed twice, nothing acknowledged is lost.' : 'No safety property fails.' },

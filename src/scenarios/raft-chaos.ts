@@ -27,7 +27,14 @@ export const raftChaos: ScenarioInput = {
     client: { writeEveryMs: 5, timeoutMs: 100 },
   }),
   faults: [],
-  narration: [{ at: '0', text: 'Three replicas and a busy client. Add random faults from the CLI, or inject them here, and watch the invariants.' }],
+  narration: [
+    { at: '0', text: 'Three replicas and a busy client. Add random faults from the CLI, or inject them here, and watch the invariants.' },
+    {
+      onEvent: { kind: 'node.state', key: 'role', value: 'leader' },
+      text: 'A leader is elected within a couple of 60–90 ms timeouts. Now inject a crash or a partition and watch the checkers stay green.',
+      term: { name: 'Invariant checker', meaning: 'Code outside the nodes that checks a safety property after every event.' },
+    },
+  ],
   expect: [
     { check: 'no-violations', text: 'No Raft safety property is violated.' },
     { check: 'metric', metric: 'writesAcked', min: 500, text: 'The client’s writes commit.' },

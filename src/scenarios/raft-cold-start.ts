@@ -21,11 +21,41 @@ export const raftColdStart: ScenarioInput = {
   topology: raftTopology(3),
   faults: [],
   narration: [
-    { at: '0', text: 'Three followers, no leader. Each waits a random 150–300 ms election timeout for a heartbeat that will not come.' },
-    { onEvent: { kind: 'node.state', key: 'role', value: 'candidate' }, text: 'A timer fired: this replica becomes a candidate for term 1, votes for itself and sends RequestVote to the others.' },
-    { onEvent: { kind: 'node.note', name: 'vote-grant' }, text: 'A follower grants its vote: it has not voted in this term and the candidate’s log is at least as up to date as its own (§5.4.1).' },
-    { onEvent: LEADER_ELECTED, text: 'A majority voted: the candidate is leader for term 1. It appends a no-op entry of its term and sends heartbeats (AppendEntries).' },
-    { onEvent: { kind: 'node.note', name: 'write-acked' }, text: 'The first client write is acknowledged: the leader replicated it to a majority, committed it and applied it.' },
+    {
+      at: '0',
+      text: 'Three followers, no leader. Each waits a random 150–300 ms election timeout for a heartbeat that will not come.',
+      say: 'Leader election is driven by randomized timeouts: whoever times out first usually wins before anyone else even campaigns.',
+      term: { name: 'Election timeout', meaning: 'How long a follower waits without hearing a leader before it campaigns; randomized so candidates rarely collide (Raft §5.2).' },
+      ask: {
+        question: 'Which replica will win the first election?',
+        answer: { from: 'next-event', match: LEADER_ELECTED, choices: ['r1', 'r2', 'r3'] },
+        explain: 'The replica whose random timer fires first asks for votes before the others time out, so it collects a majority (2 of 3) in term 1.',
+      },
+    },
+    {
+      onEvent: { kind: 'node.state', key: 'role', value: 'candidate' },
+      text: 'A timer fired: this replica becomes a candidate for term 1, votes for itself and sends RequestVote to the others.',
+      say: 'A candidate bumps the term, votes for itself and asks everyone else; a higher term always wins over a lower one.',
+      term: { name: 'Term', meaning: 'Raft’s logical clock: every election starts a new term, and a term has at most one leader.' },
+    },
+    {
+      onEvent: { kind: 'node.note', name: 'vote-grant' },
+      text: 'A follower grants its vote: it has not voted in this term and the candidate’s log is at least as up to date as its own (§5.4.1).',
+      say: 'A node votes at most once per term, and only for a candidate whose log is at least as up to date — that is what keeps committed data on the winner.',
+      term: { name: 'RequestVote', meaning: 'The vote RPC; granted once per term, persisted before the reply leaves.' },
+    },
+    {
+      onEvent: LEADER_ELECTED,
+      text: 'A majority voted: the candidate is leader for term 1. It appends a no-op entry of its term and sends heartbeats (AppendEntries).',
+      say: 'With a majority of votes it leads; it writes a no-op in its own term so that everything before it can commit.',
+      term: { name: 'Quorum', meaning: 'A majority of the replicas (2 of 3, 3 of 5): any two quorums overlap in at least one node.' },
+    },
+    {
+      onEvent: { kind: 'node.note', name: 'write-acked' },
+      text: 'The first client write is acknowledged: the leader replicated it to a majority, committed it and applied it.',
+      say: 'A write is acknowledged once a quorum has it in its log: losing any minority of nodes cannot lose it.',
+      term: { name: 'Commit index (Kafka: high watermark)', meaning: 'The last log position stored on a majority; only entries up to it are acknowledged and applied.' },
+    },
   ],
   expect: [
     { check: 'no-violations', text: 'No Raft safety property is violated.' },

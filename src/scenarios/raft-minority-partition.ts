@@ -26,10 +26,42 @@ export const raftMinorityPartition: ScenarioInput = {
     { at: '3s', kind: 'heal' },
   ],
   narration: [
-    { onEvent: { kind: 'net.partition' }, text: 'The leader, one follower and the client are cut off from the other three replicas.' },
-    { onEvent: LEADER_ELECTED, after: '1s', text: 'The majority side elected a leader in a higher term. The old leader does not know yet: it keeps appending writes that cannot commit.' },
-    { onEvent: { kind: 'net.heal' }, text: 'The partition heals. The first message from the new term reaches the old leader, which steps down.' },
-    { onEvent: { kind: 'node.note', name: 'truncate' }, after: '3s', text: 'A replica drops entries the new leader does not have: they were never committed, so no acknowledged write is lost.' },
+    {
+      onEvent: { kind: 'net.partition' },
+      text: 'The leader, one follower and the client are cut off from the other three replicas.',
+      say: 'Under a partition Raft is CP: only the side with a majority can make progress; the minority stops committing.',
+      term: { name: 'CP (CAP theorem)', meaning: 'Under a partition, choose consistency: refuse writes that cannot reach a majority rather than diverge.' },
+      ask: {
+        question: 'Which replica will lead the majority side?',
+        answer: { from: 'next-event', match: LEADER_ELECTED, choices: ['r1', 'r2', 'r3', 'r4', 'r5'] },
+        explain: 'One of the three replicas cut off from the old leader: their election timers fire, and three of five is a majority.',
+      },
+    },
+    {
+      onEvent: LEADER_ELECTED,
+      after: '1s',
+      text: 'The majority side elected a leader in a higher term. The old leader does not know yet: it keeps appending writes that cannot commit.',
+      say: 'Two nodes may both think they lead, but never in the same term, and only the one with a majority can commit.',
+      term: { name: 'Election Safety', meaning: 'At most one leader per term (Raft §5.2); a stale leader of an older term cannot commit.' },
+      ask: {
+        question: 'Will any acknowledged write be lost when the partition heals?',
+        answer: { from: 'checker', checker: 'raft.safety' },
+        explain: 'No: the stale leader never acknowledged its new entries (it had no majority), so truncating them after the heal loses nothing the client was promised.',
+      },
+    },
+    {
+      onEvent: { kind: 'net.heal' },
+      text: 'The partition heals. The first message from the new term reaches the old leader, which steps down.',
+      say: 'Any message with a higher term makes a leader step down at once: terms fence off stale leaders.',
+      term: { name: 'Fencing (epoch)', meaning: 'A monotonically increasing number that lets nodes reject a deposed leader; Raft’s term, Kafka’s leader epoch.' },
+    },
+    {
+      onEvent: { kind: 'node.note', name: 'truncate' },
+      after: '3s',
+      text: 'A replica drops entries the new leader does not have: they were never committed, so no acknowledged write is lost.',
+      say: 'Followers truncate uncommitted suffixes that conflict with the leader: the leader’s log always wins.',
+      term: { name: 'Log Matching', meaning: 'If two logs share an entry’s index and term, they are identical up to it (Raft §5.3).' },
+    },
   ],
   expect: [
     { check: 'no-violations', text: 'No Raft safety property is violated.' },

@@ -80,6 +80,110 @@ export const expectationSchema = z.discriminatedUnion('check', [
 ]);
 export type Expectation = z.infer<typeof expectationSchema>;
 
+// ---- narration (issue 7: guided narration, predict-then-reveal) ------------------------------------------------------
+
+export const NARRATION_STEPS_MAX = 500;
+/** A question offers at most this many node ids to choose from. */
+export const ASK_CHOICES_MAX = 20;
+
+/** The Kafka / Raft / stream-processing term a step maps to, with its meaning in one line. */
+const termSchema = z.strictObject({ name: z.string().min(1).max(80), meaning: z.string().min(1).max(300) });
+
+/**
+ * How the answer to a step's question is computed from the run — a closed union, so a scenario names where the
+ * answer comes from and never writes the answer itself:
+ * - `next-event`: the node of the first event matching `match` after the step's anchor (which replica wins?). The
+ *   learner picks one of `choices` (default: every node).
+ * - `metric`: a metric's value (a number) at `at`, or at the end of the run. A guess within `tolerance` is right.
+ * - `metric-above`: yes when the metric is above `above` at `at` (or the end): "will any acknowledged write be lost?"
+ * - `checker`: yes when `checker` (any checker when absent) has reported a violation by `at` (or the end).
+ * The metric forms may name an `evidence` event: the first one matching it after the anchor is linked as evidence.
+ */
+export const answerSchema = z.discriminatedUnion('from', [
+  z.strictObject({ from: z.literal('next-event'), match: eventMatch, choices: z.array(nodeId).min(2).max(ASK_CHOICES_MAX).optional() }),
+  z.strictObject({
+    from: z.literal('metric'),
+    metric: z.string().min(1).max(100),
+    at: duration.optional(),
+    tolerance: z.number().min(0).max(1e12).optional(),
+    unit: z.string().max(16).optional(),
+    evidence: eventMatch.optional(),
+  }),
+  z.strictObject({ from: z.literal('metric-above'), metric: z.string().min(1).max(100), above: z.number(), at: duration.optional(), evidence: eventMatch.optional() }),
+  z.strictObject({ from: z.literal('checker'), checker: z.string().min(1).max(64).optional(), at: duration.optional() }),
+]);
+export type AnswerSource = z.infer<typeof answerSchema>;
+
+/** Predict, then reveal: a question posed when the step is reached; `explain` is shown with the answer. */
+const askSchema = z.strictObject({ question: z.string().min(1).max(300), answer: answerSchema, explain: z.string().min(1).max(1000).optional() });
+
+/**
+ * A narration step, anchored to a time (`at`) or to the first event matching `onEvent` — at or after `after` when
+ * given, so a step about the second election does not light up at the first. `text` explains; `say` is the sentence
+ * to say in an interview; `term` names the concept; `ask` poses a question. All of it is shown as text, never HTML.
+ */
+export const narrationStepSchema = z
+  .strictObject({
+    at: duration.optional(),
+    onEvent: eventMatch.optional(),
+    after: duration.optional(),
+    text: z.string().min(1).max(2000),
+    say: z.string().min(1).max(600).optional(),
+    term: termSchema.optional(),
+    ask: askSchema.optional(),
+  })
+  .superRefine((step, ctx) => {
+    if (step.at === undefined && step.onEvent === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['at'], message: 'a step needs an anchor: a time (at) or an event (onEvent)' });
+    }
+    if (step.at !== undefined && step.onEvent !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['onEvent'], message: 'a step has one anchor: a time (at) or an event (onEvent), not both' });
+    }
+    if (step.after !== undefined && step.onEvent === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['after'], message: '"after" narrows an event anchor (onEvent); a time anchor needs none' });
+    }
+    const a = step.ask?.answer;
+    if (a && a.from !== 'next-event' && a.at !== undefined && step.at !== undefined && a.at < step.at) {
+      ctx.addIssue({ code: 'custom', path: ['ask', 'answer', 'at'], message: 'the answer is revealed before the question is asked (at is before the step\'s own at)' });
+    }
+  });
+export type NarrationInput = z.input<typeof narrationStepSchema>;
+
+/**
+ * What the schema alone cannot check about narration: node ids among the topology's, reveal times within the run,
+ * metrics among those the scenario reports. `where` prefixes each error, so it names the step: `narration[2].ask…`.
+ */
+export function checkNarration(s: { narration: readonly z.output<typeof narrationStepSchema>[]; metrics: readonly string[] }, nodes: readonly string[], durationUs: Micros, where = 'invalid scenario: '): void {
+  s.narration.forEach((step, i) => {
+    const path = `${where}narration[${i}]`;
+    if (step.at !== undefined && step.at > durationUs) throw new ScenarioError(`${path}.at: after the end of the run`);
+    const a = step.ask?.answer;
+    if (!a) return;
+    if (a.from === 'next-event') {
+      a.choices?.forEach((c, j) => {
+        if (!nodes.includes(c)) throw new ScenarioError(`${path}.ask.answer.choices[${j}]: unknown node ${JSON.stringify(c)}`);
+      });
+      return;
+    }
+    if (a.at !== undefined && a.at > durationUs) throw new ScenarioError(`${path}.ask.answer.at: after the end of the run`);
+    if ((a.from === 'metric' || a.from === 'metric-above') && s.metrics.length > 0) {
+      const dot = a.metric.lastIndexOf('.');
+      const known = s.metrics.includes(a.metric) || (dot > 0 && s.metrics.includes(a.metric.slice(0, dot)));
+      if (!known) throw new ScenarioError(`${path}.ask.answer.metric: ${JSON.stringify(a.metric)} is not among the scenario's metrics (${s.metrics.join(', ')})`);
+    }
+  });
+}
+
+/** Checker answers must name a checker the run has (known only once the node kinds are): `where` as above. */
+export function checkAskCheckers(narration: readonly z.output<typeof narrationStepSchema>[], checkers: readonly string[], where = 'invalid scenario: '): void {
+  narration.forEach((step, i) => {
+    const a = step.ask?.answer;
+    if (a?.from === 'checker' && a.checker !== undefined && !checkers.includes(a.checker)) {
+      throw new ScenarioError(`${where}narration[${i}].ask.answer.checker: unknown checker ${JSON.stringify(a.checker)} (known: ${checkers.join(', ')})`);
+    }
+  });
+}
+
 export const scenarioSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a scenario id is lower-case letters, digits and dashes'),
   title: z.string().min(1).max(120),
@@ -106,13 +210,8 @@ export const scenarioSchema = z.strictObject({
   hosts: z.record(z.string(), hostSchema).optional(),
   workload: z.record(z.string(), z.unknown()).optional(),
   faults: z.array(scheduledFault).max(10_000),
-  /**
-   * Narration steps, anchored to a time (`at`) or to the first event matching `onEvent` — at or after `after` when
-   * given, so a step about the second election does not light up at the first.
-   */
-  narration: z
-    .array(z.strictObject({ at: duration.optional(), onEvent: eventMatch.optional(), after: duration.optional(), text: z.string().min(1).max(2000) }))
-    .max(500),
+  /** Narration steps: see `narrationStepSchema`. */
+  narration: z.array(narrationStepSchema).max(NARRATION_STEPS_MAX),
   expect: z.array(expectationSchema).max(100),
   /** Metric names to report in summaries; empty = all. */
   metrics: z.array(z.string()).max(100),
@@ -241,6 +340,7 @@ export function compileScenario(
     const { at, ...rest } = f;
     return { at, fault: toFault(rest, `invalid scenario: faults[${i}]`, ids, hostIds), source: 'scenario' as const };
   });
+  checkNarration(s, ids, s.duration);
   const knownRef = (id: string) => ids.includes(id) || hostIds.includes(id);
   const links = (s.topology.links ?? []).map((l, i) => {
     const { from, to, symmetric, ...spec } = l;

@@ -1,7 +1,7 @@
-import { compileScenario, ScenarioError, toAction, toKernelFault, type Scenario, type ScenarioInput } from '../scenarios/schema.ts';
+import { checkAskCheckers, compileScenario, ScenarioError, toAction, toKernelFault, type EventMatch as StepMatch, type Scenario, type ScenarioInput } from '../scenarios/schema.ts';
 import { findScenario, SCENARIOS } from '../scenarios/index.ts';
 import { applySettings, isEmptySettings, parseSettings, type Settings } from '../scenarios/settings.ts';
-import { ExpectationTracker, NarrationTracker, type ExpectResult, type NarrationState } from './expect.ts';
+import { ExpectationTracker, firstMatchAfter, NarrationTracker, revealEvent, revealNow, type ExpectResult, type NarrationState } from './expect.ts';
 import { assert } from './kernel/assert.ts';
 import { cloneShared } from './kernel/clone.ts';
 import { metricsSummary, type MetricValue } from './kernel/metrics.ts';
@@ -9,7 +9,7 @@ import type { Partition } from './kernel/network.ts';
 import type { Micros } from './kernel/time.ts';
 import { eventNode, type TraceEvent, type TraceKind } from './kernel/trace.ts';
 import type { Action, Fault, HostId, Message, NodeBehavior, NodeId, NodeStatus } from './kernel/types.ts';
-import { hostIdsOf, World, type Checkpoint, type Violation, type WorldSpec } from './kernel/world.ts';
+import { hostIdsOf, LIMITS, World, type Checkpoint, type Violation, type WorldSpec } from './kernel/world.ts';
 import { BEHAVIORS, bugsFor, checkersFor } from './nodes.ts';
 import { APP_VERSION, firstDivergence, headerOf, parseTrace, TRACE_FORMAT, TRACE_VERSION, TraceError, type TraceFile, type TraceHeader } from './tracefile.ts';
 import { EXPORT_FORMAT_NAMES, exportChunks, isExportFormat, joinChunks, viewOfTrace, type ExportFormat, type TraceView } from './export/index.ts';
@@ -103,6 +103,13 @@ export interface Snapshot {
   actions: Action[];
   /** The settings this run was loaded with ({} for none): a shared link and a what-if fork carry them. */
   settings: Settings;
+  /** The teaching bugs this run's node kinds understand, by name, with what each breaks (a fork can switch one on). */
+  knownBugs: Record<string, string>;
+  /**
+   * The APM dashboard's stored queries as this run loaded them (settings applied), for the query editor; absent when
+   * the scenario has none (and in hand-made fixtures). Read from the scenario data, so a crashed dashboard hides none.
+   */
+  storedQueries?: { id: string; name: string; text: string }[];
   metrics: Record<string, MetricValue>;
   checkpoints: number;
   /** Message kinds sent so far on this run's longest known timeline, sorted: the choices for "step to a delivery of…". */
@@ -150,7 +157,12 @@ export interface EventMatch {
   rises?: string;
 }
 
-export type StepArg = number | { until: Micros } | { untilKind: TraceKind; match?: EventMatch };
+/**
+ * What `step` runs to: a number of steps, a time, the next event of a kind, or a narration anchor —
+ * `{ narration: 'next' }` runs to the next unreached step's anchor (Next), `{ narration: i }` puts the run at step i's
+ * anchor, forward or back (Back) — or `{ reveal: i }`, the reveal point of step i's question, recording its answer.
+ */
+export type StepArg = number | { until: Micros } | { untilKind: TraceKind; match?: EventMatch } | { narration: number | 'next' } | { reveal: number };
 
 export interface LoadOptions {
   seed?: string;
@@ -210,6 +222,8 @@ export class Lab {
   /** Whose memory and disk data snapshots carry; null = every node's (the default: Node callers, tests). */
   private focus: { kinds: Set<string>; nodes: Set<NodeId> } | null = null;
   private speed = 1;
+  /** Guided mode: playing stops at each narration anchor (see `advance`). Kept across loads, like the speed. */
+  private guided = false;
 
   list(): ScenarioInfo[] {
     return SCENARIOS.map((s) => info(s as Scenario));
@@ -230,6 +244,10 @@ export class Lab {
     } else if ('until' in arg) {
       if (!Number.isFinite(arg.until) || arg.until < 0) throw new LabError(`step: bad target time ${arg.until}`);
       r.world.runUntil(Math.round(arg.until), this.stepHook(r));
+    } else if ('narration' in arg) {
+      this.toNarration(r, arg.narration);
+    } else if ('reveal' in arg) {
+      this.reveal(r, arg.reveal);
     } else {
       const { untilKind: kind, match } = arg;
       if (match && !r.world.trace.keep) throw new LabError('step: matching an event needs a run that keeps its events');
@@ -283,11 +301,21 @@ export class Lab {
     const r = this.need();
     if (this.playing && Number.isFinite(wallMs) && wallMs > 0) {
       const dt = Math.max(1, Math.round(Math.min(wallMs, FRAME_WALL_MS_MAX) * 1000 * this.speed));
-      r.world.runUntil(r.world.t + dt, this.stepHook(r));
+      if (!this.guided) r.world.runUntil(r.world.t + dt, this.stepHook(r));
+      else if (this.runToAnchor(r, r.world.t + dt)) this.playing = false;
       this.feed(r);
       if (r.world.t >= r.spec.durationUs || r.world.done) this.playing = false;
     }
     return this.snapshot();
+  }
+
+  /**
+   * Guided mode on or off. While on, `advance` (playing) stops exactly at each narration anchor it reaches: a time
+   * anchor's time, or just after the step that recorded an event anchor's matching event.
+   */
+  setGuided(on: boolean): void {
+    if (typeof on !== 'boolean') throw new LabError(`setGuided: expected true or false, got ${JSON.stringify(on)}`);
+    this.guided = on;
   }
 
   /** Moves to virtual time `t`: forward by running, back by restoring the nearest checkpoint and re-running. */
@@ -325,6 +353,7 @@ export class Lab {
     r.world.fork(action);
     r.checkpoints = r.checkpoints.filter((c) => c.state.steps <= r.world.steps);
     r.timeline = r.world.trace.events;
+    r.narration.forgetReveals(r.world.t);
     assert(r.world.step(), 'a forked action must apply at once');
     this.afterStep(r);
     this.feed(r);
@@ -392,6 +421,8 @@ export class Lab {
       narration: r.narration.at(w.t),
       actions: cloneShared([...w.actionList]),
       settings: r.settings,
+      knownBugs: bugsFor(new Set(r.spec.nodes.map((n) => n.kind))),
+      ...storedQueriesOf(r.input),
       metrics,
       checkpoints: r.checkpoints.length,
       messageKinds: [...r.messageKinds].sort(),
@@ -664,7 +695,7 @@ export class Lab {
       checkpointEveryUs: everyUs,
       timeline: world.trace.events,
       expect: new ExpectationTracker(scenario.expect),
-      narration: new NarrationTracker(scenario.narration),
+      narration: this.narrationTracker(scenario, ids),
       messageKinds: new Set(),
     };
     live.r = r;
@@ -703,8 +734,116 @@ export class Lab {
 
   private resetTrackers(r: Loaded): void {
     r.expect = new ExpectationTracker(r.scenario.expect);
-    r.narration = new NarrationTracker(r.scenario.narration);
+    r.narration = new NarrationTracker(r.scenario.narration, r.world.nodeIds, r.narration.reveals);
   }
+
+  // ---- guided narration and predict-then-reveal (issue 7) ------------------------------------------------------------
+
+  /** A narration tracker for a new run, after checking that its questions name checkers this run has. */
+  private narrationTracker(scenario: Scenario, nodes: readonly string[]): NarrationTracker {
+    const kinds = [...new Set(scenario.topology.nodes.map((n) => n.kind))];
+    try {
+      checkAskCheckers(scenario.narration, checkersFor(kinds).map((c) => c.name));
+    } catch (e) {
+      if (e instanceof ScenarioError) throw new LabError(e.message);
+      throw e;
+    }
+    return new NarrationTracker(scenario.narration, nodes);
+  }
+
+  private narrationIndex(r: Loaded, i: number, what: string): number {
+    const n = r.scenario.narration.length;
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw new LabError(`step: ${what} ${i} does not exist (the scenario has ${n} narration step${n === 1 ? '' : 's'})`);
+    return i;
+  }
+
+  /**
+   * Runs forward until the next unreached narration anchor or `limitUs`, whichever comes first, and returns whether it
+   * stopped at an anchor: at a time anchor the clock stands exactly at its time (after every event at that time); at
+   * an event anchor the run stands just after the step that recorded the matching event.
+   */
+  private runToAnchor(r: Loaded, limitUs: Micros): boolean {
+    const anchor = r.narration.nextTimeAnchor(r.world.t);
+    const cap = Math.min(limitUs, anchor ?? Number.POSITIVE_INFINITY, r.spec.durationUs);
+    const hook = this.stepHook(r);
+    if (r.narration.eventStepsOpen() > 0) {
+      for (let budget = LIMITS.stepsPerCallMax; ; ) {
+        const next = r.world.nextTime();
+        if (next === null || next > cap) break;
+        assert(--budget > 0, `more than ${LIMITS.stepsPerCallMax} steps in one call`);
+        const before = r.narration.eventStepsReached;
+        r.world.step();
+        hook?.();
+        this.feed(r);
+        if (r.narration.eventStepsReached > before) return true;
+      }
+    }
+    r.world.runUntil(cap, hook);
+    this.feed(r);
+    return anchor !== null && cap === anchor && r.world.t === anchor;
+  }
+
+  /** Next (`'next'`): the next anchor, wherever it is. Step `i`: run forward to it, or re-run up to it from before. */
+  private toNarration(r: Loaded, target: number | 'next'): void {
+    if (target === 'next') {
+      this.runToAnchor(r, r.spec.durationUs);
+      return;
+    }
+    const i = this.narrationIndex(r, target, 'narration step');
+    const step = r.scenario.narration[i];
+    if (step.at !== undefined) {
+      this.seek(step.at);
+      return;
+    }
+    const reachedAt = r.narration.steps[i].reachedAt;
+    // Reached already: go back to just before its event, so the re-run below stops right after that same event.
+    if (reachedAt !== null) this.seek(Math.max(0, reachedAt - 1));
+    this.stepWhile(r, () => !r.narration.reached(i, r.world.t));
+  }
+
+  /** Steps one unit of work at a time while `more()` holds and the run has work left. */
+  private stepWhile(r: Loaded, more: () => boolean): void {
+    for (let budget = LIMITS.stepsPerCallMax; more() && r.world.step(); ) {
+      assert(--budget > 0, `more than ${LIMITS.stepsPerCallMax} steps in one call`);
+      this.afterStep(r);
+      this.feed(r);
+    }
+    this.feed(r);
+  }
+
+  /**
+   * Runs to the reveal point of step `i`'s question (first to the step itself, if the run has not reached it) and
+   * records the answer, read from the run there: the next matching event, or the metric or checker verdict at the
+   * answer's time (seeking back to it when the run is past it) or at the end of the run.
+   */
+  private reveal(r: Loaded, target: number): void {
+    const i = this.narrationIndex(r, target, 'question of narration step');
+    const ask = r.scenario.narration[i].ask;
+    if (!ask) throw new LabError(`step: narration step ${i} asks no question`);
+    if (!r.world.trace.keep) throw new LabError('step: revealing an answer needs a run that keeps its events');
+    if (!r.narration.reached(i, r.world.t)) this.toNarration(r, i);
+    const a = ask.answer;
+    if (a.from === 'next-event') {
+      const m = a.match as StepMatch;
+      const evs = r.world.trace.events;
+      let scanned = 0;
+      let found = -1;
+      const missing = () => {
+        found = firstMatchAfter(evs, scanned, r.narration.steps[i], m);
+        scanned = evs.length;
+        return found < 0;
+      };
+      if (missing()) this.stepWhile(r, missing);
+      r.narration.setReveal(i, revealEvent(found < 0 ? null : evs[found], m, r.world.t));
+      return;
+    }
+    const at = a.at ?? r.spec.durationUs;
+    const done = r.world.done || r.world.t >= r.spec.durationUs;
+    if (a.at === undefined ? !done : r.world.t !== at) this.seek(at);
+    const state = r.narration.steps[i];
+    r.narration.setReveal(i, revealNow(a, state, { t: r.world.t, metrics: this.metrics(r), events: r.world.trace.events, tracker: r.narration }));
+  }
+
 
   private feed(r: Loaded): void {
     const evs = r.world.trace.events;
@@ -731,6 +870,12 @@ export class Lab {
 
 /** Lists on disk longer than this show only their tail in snapshots. */
 export const DISK_LIST_VIEW_MAX = 50;
+
+/** The APM shape's stored queries (src/scenarios/apm-common.ts `workload.apm`), copied, or nothing. */
+function storedQueriesOf(input: ScenarioInput): Pick<Snapshot, 'storedQueries'> {
+  const queries = (input.workload as { apm?: { queries?: readonly { id: string; name: string; text: string }[] } } | undefined)?.apm?.queries;
+  return Array.isArray(queries) ? { storedQueries: queries.map(({ id, name, text }) => ({ id, name, text })) } : {};
+}
 
 function viewOf(behavior: NodeBehavior<any, any> | undefined, memory: unknown): unknown {
   return behavior?.view ? behavior.view(memory) : cloneShared(memory);

@@ -69,6 +69,7 @@ export function fixtureSnapshot(o: { scenario: string; t: Micros; durationUs: Mi
     narration: [],
     actions: [],
     settings: {},
+    knownBugs: {},
     metrics: o.metrics ?? {},
     checkpoints: 1,
     messageKinds: [],

@@ -181,12 +181,6 @@ export function settingsJsonChange(text: string): SettingResult {
   return { ok: true, change: { kind: 'setting', settings: settings as Settings, label: `settings ${JSON.stringify(settings)}` } };
 }
 
-/** The teaching bugs the run's node kinds understand (loaded on demand: the registry is the simulator's). */
-export async function bugChoices(kinds: readonly string[]): Promise<Record<string, string>> {
-  const { bugsFor } = await import('../sim/nodes.ts');
-  return bugsFor(kinds);
-}
-
 /** A fault in words, as the fault panel says it once done ("crashed r1", "isolated r2", "set r1 ↔ r2: loss 20%"). */
 export function faultLabel(f: Fault): string {
   switch (f.kind) {
@@ -642,7 +636,7 @@ export class ForkModel {
 
   async loadBugs(): Promise<void> {
     if (this.bugs) return;
-    const all = await bugChoices(kindsOf(this.origin));
+    const all = this.origin.knownBugs;
     this.bugs = Object.fromEntries(Object.entries(all).filter(([name]) => !this.origin.bugs.includes(name)));
   }
 

@@ -35,7 +35,11 @@ export const CHECKLIST: readonly ChecklistItem[] = [
     topic: 'AP vs CP',
     term: 'AP vs CP (the CAP theorem): during a network partition a system either stays Available, answering with data that may be stale, or stays Consistent, refusing what it cannot make safe.',
     say: 'The queue’s log is CP: during a partition only the side with a majority commits, so we never acknowledge a write we could lose. Reading from followers would be the AP choice: always an answer, maybe stale.',
-    links: [{ scenario: 'raft-minority-partition', label: 'a leader cut off in a minority cannot commit' }],
+    links: [
+      { scenario: 'lesson-ap-reads', label: 'AP: follower reads stay available and go stale' },
+      { scenario: 'lesson-cp-reads', label: 'CP: reads through the leader refuse on the minority side' },
+      { scenario: 'raft-minority-partition', label: 'a leader cut off in a minority cannot commit' },
+    ],
   },
   {
     id: 'replication',
@@ -43,6 +47,27 @@ export const CHECKLIST: readonly ChecklistItem[] = [
     term: 'Replication group: an odd number of brokers holding one partition; one leader takes the writes, followers copy them and elect a new leader when heartbeats stop.',
     say: 'Each partition is a group of three replicas with one leader per term; if the leader dies, a follower with the whole log wins the next term and producers retry there.',
     links: [{ scenario: 'raft-leader-crash', label: 'failover after a leader crash' }],
+  },
+  {
+    id: 'processing',
+    topic: 'Online, batch or stream',
+    term: 'Online: answer each request from live data. Batch: process everything gathered so far on a schedule (high throughput, stale by up to the interval). Stream: process each event as it arrives (seconds of staleness, continuous work).',
+    say: 'The dashboard needs results within seconds, not at the next batch run, and re-reading everything per refresh will not scale: so we process it as a stream, updating windowed results as events arrive.',
+    links: [
+      { scenario: 'lesson-online', label: 'online: fresh, but every refresh re-reads everything' },
+      { scenario: 'lesson-batch', label: 'batch: cheap, stale up to the interval' },
+      { scenario: 'lesson-stream', label: 'stream: seconds of staleness, steady work' },
+    ],
+  },
+  {
+    id: 'smart-broker',
+    topic: 'Smart broker or partitioned log',
+    term: 'A smart broker (RabbitMQ, JMS) keeps small in-memory queues and deletes on ack; a partitioned log (Kafka) appends to disk, keeps data for its retention and lets each consumer group track its own offset.',
+    say: 'Under a high-velocity stream a slow consumer must not cost us data, and a new consumer may need history: so a partitioned log, where a backlog is just an offset behind and replay is a seek.',
+    links: [
+      { scenario: 'lesson-smart-broker', label: 'a full broker queue drops orders' },
+      { scenario: 'lesson-partitioned-log', label: 'the log absorbs the backlog and replays' },
+    ],
   },
   {
     id: 'push-pull',

@@ -13,7 +13,11 @@ export type Command =
   | 'faster'
   | 'slower'
   | 'help'
-  | 'escape';
+  | 'escape'
+  | 'narration-next'
+  | 'narration-back'
+  | 'pick-scenario'
+  | 'interview';
 
 export const SHORTCUTS: readonly (readonly [string, string])[] = [
   ['Space', 'Play / pause'],
@@ -24,6 +28,10 @@ export const SHORTCUTS: readonly (readonly [string, string])[] = [
   ['Home', 'Seek to the start'],
   ['End', 'Run to the end'],
   ['+ / −', 'Faster / slower'],
+  ['N', 'Narration: run to the next step'],
+  ['B', 'Narration: back to the previous step'],
+  ['/', 'Find a scenario (search, filter by tag)'],
+  ['I', 'Interview practice: timer, checklist, capacity'],
   ['?', 'Show or hide this help'],
   ['Esc', 'Close this help, dismiss messages'],
 ];
@@ -41,10 +49,10 @@ export function isTyping(target: EventTarget | null): boolean {
   return false;
 }
 
-/** Range sliders keep their own arrow keys (they move the slider). */
+/** Range sliders and radio groups keep their own arrow keys (they move the slider or the choice). */
 function isSlider(target: EventTarget | null): boolean {
   const el = target as HTMLInputElement | null;
-  return !!el && el.tagName === 'INPUT' && el.type === 'range';
+  return !!el && el.tagName === 'INPUT' && (el.type === 'range' || el.type === 'radio');
 }
 
 function isToggle(target: EventTarget | null): boolean {
@@ -84,6 +92,17 @@ export function commandFor(e: KeyLike): Command | null {
       return 'slower';
     case '?':
       return 'help';
+    case 'n':
+    case 'N':
+      return 'narration-next';
+    case 'b':
+    case 'B':
+      return 'narration-back';
+    case '/':
+      return 'pick-scenario';
+    case 'i':
+    case 'I':
+      return 'interview';
     default:
       return null;
   }

@@ -26,7 +26,8 @@ export type LabMethod =
   | 'openedEvents'
   | 'exportOpenedTrace'
   | 'closeTrace'
-  | 'setFocus';
+  | 'setFocus'
+  | 'setGuided';
 
 export type LabPort = {
   [K in LabMethod]: (...args: Parameters<Lab[K]>) => Promise<ReturnType<Lab[K]>>;
@@ -35,6 +36,7 @@ export type LabPort = {
 const METHODS: readonly LabMethod[] = [
   'list', 'load', 'step', 'play', 'pause', 'setSpeed', 'advance', 'seek', 'inject', 'snapshot', 'events', 'exportTrace', 'importTrace', 'inspect', 'logEntries',
   'openTrace', 'openedView', 'openedEvents', 'exportOpenedTrace', 'closeTrace', 'setFocus',
+  'setGuided',
 ];
 
 /** Wraps a Lab on this thread as a port: every call is asynchronous and its result is a structured clone. */
