@@ -1,4 +1,5 @@
 import { apmBaseline } from './apm-baseline.ts';
+import { apmCapacity } from './apm-capacity.ts';
 import { apmAggregatorCrash, apmLateData, apmOutageBackoff, apmOutageFixed } from './apm-faults.ts';
 import { apmAutoscale, apmLbLeastBusy, apmLbRoundRobin, apmPercentiles } from './apm-flow.ts';
 import { mqLoad, raftTenMinutes } from './load.ts';
@@ -8,6 +9,9 @@ import { mqChaos } from './mq-chaos.ts';
 import { mqPoison, mqTtl } from './mq-dlq-ttl.ts';
 import { mqHotKey, mqPriority, mqPullSpike, mqPushSpike, mqRebalance } from './mq-flow.ts';
 import { mqAtLeastOnce, mqAtMostOnce, mqExactlyOnce } from './mq-semantics.ts';
+import { lessonBatch, lessonOnline, lessonStream } from './lesson-processing.ts';
+import { lessonPartitionedLog, lessonSmartBroker } from './lesson-brokers.ts';
+import { lessonApReads, lessonCpReads } from './lesson-reads.ts';
 import { pingPong } from './ping-pong.ts';
 import { raftChaos } from './raft-chaos.ts';
 import { raftColdStart } from './raft-cold-start.ts';
@@ -60,6 +64,14 @@ export const SCENARIOS: readonly ScenarioInput[] = [
   apmAggregatorCrash,
   apmLateData,
   apmPercentiles,
+  apmCapacity,
+  lessonOnline,
+  lessonBatch,
+  lessonStream,
+  lessonSmartBroker,
+  lessonPartitionedLog,
+  lessonApReads,
+  lessonCpReads,
 ];
 
 export function findScenario(id: string): ScenarioInput | undefined {
