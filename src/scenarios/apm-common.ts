@@ -23,6 +23,11 @@ export interface ApmShape {
   partitionsPerTopic?: number;
   brokers?: number;
   replicas?: number;
+  /**
+   * Each replica on a broker of its own (the notes' sizing: brokers = partitions × replicas, one partition per broker)
+   * instead of the default ring, where neighbouring partitions share brokers. Needs that many brokers.
+   */
+  ownBrokers?: boolean;
   ingest?: number;
   aggregators?: number;
   /** Aggregators beyond `aggregators` that wait on standby for the autoscaler. */
@@ -95,12 +100,16 @@ export function apmTopology(o: ApmShape): ScenarioInput['topology'] {
   const replicas = o.replicas ?? 3;
   const perTopic = o.partitionsPerTopic ?? 1;
   const holdMs = visibilityMs(store, o.aggregator ?? {});
+  if (o.ownBrokers && brokers < topics.length * perTopic * replicas) {
+    throw new Error(`ownBrokers: ${topics.length * perTopic} partitions × ${replicas} replicas need ${topics.length * perTopic * replicas} brokers, got ${brokers}`);
+  }
+  const stride = o.ownBrokers ? replicas : 1;
   const partitions: Record<string, { topic: string; replicas: string[] }> = {};
   let ring = 0;
   for (const topic of topics) {
     for (let p = 0; p < perTopic; p++, ring++) {
       const name = `${topic}-${p}`;
-      const hosts = Array.from({ length: replicas }, (_, r) => `b${((ring + r) % brokers) + 1}`);
+      const hosts = Array.from({ length: replicas }, (_, r) => `b${((ring * stride + r) % brokers) + 1}`);
       const group = hosts.map((h) => `${h}.${name}`);
       partitions[name] = { topic, replicas: group };
       for (let r = 0; r < replicas; r++) {

@@ -78,6 +78,22 @@ export interface CapacityResult {
   steps: string[];
 }
 
+/** The notes' numbers, the calculator's default: 10,000 servers × 2,000 metrics/s × 16 B, 100 MB/s brokers, 3 replicas. */
+export const NOTES_CAPACITY: Readonly<Required<CapacityInput>> = Object.freeze({
+  servers: 10_000,
+  metricsPerServer: 2_000,
+  bytesPerMetric: 16,
+  samplesPerSecond: 1,
+  brokerMBps: 100,
+  replicationFactor: 3,
+  headroom: 0,
+});
+/**
+ * The `apm-capacity` scenario's scale: 1:500 on servers and on metrics per server (20 × 4), so 1:250,000 in traffic —
+ * small enough that the topology view can show every agent next to the twelve brokers.
+ */
+export const NOTES_PRESET_SCALE = 0.002;
+
 export class CapacityInputError extends Error {
   override name = 'CapacityInputError';
   constructor(readonly problems: string[]) {
