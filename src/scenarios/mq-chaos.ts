@@ -24,6 +24,8 @@ export const mqChaos: ScenarioInput = {
     replicas: 3,
     producers: [{ ratePerS: 200 }, { ratePerS: 200, partitioner: 'key-hash' }],
     consumers: [{}, {}],
+    // Snapshots every 32 applied entries, 8 kept before each: sweeps exercise compaction and InstallSnapshot.
+    raft: { snapshotEntries: 32, snapshotKeepEntries: 8 },
   }),
   faults: [
     { at: '2s', kind: 'crash', node: '@leader/orders-0', loseUnsynced: true },

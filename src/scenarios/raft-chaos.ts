@@ -23,7 +23,8 @@ export const raftChaos: ScenarioInput = {
   seed: 'raft-chaos',
   duration: '5s',
   topology: raftTopology(3, {
-    raft: { electionMinMs: 60, electionMaxMs: 90, heartbeatMs: 20, appendEntriesMax: 2 },
+    // A snapshot every 16 applied entries, 4 kept before it: sweeps exercise log compaction and InstallSnapshot (§7).
+    raft: { electionMinMs: 60, electionMaxMs: 90, heartbeatMs: 20, appendEntriesMax: 2, snapshotEntries: 16, snapshotKeepEntries: 4 },
     client: { writeEveryMs: 5, timeoutMs: 100 },
   }),
   faults: [],

@@ -437,10 +437,12 @@ export class Lab {
 
   /** Up to `count` log entries of a replica from index `from` (1-based), for scrolling a long log. */
   logEntries(node: NodeId, from: number, count: number): unknown[] {
-    const m = this.need().world.node(this.knownNode(node)).memory as { log?: unknown[] } | null;
-    if (!m || !Array.isArray(m.log)) return [];
-    const start = Math.max(1, Math.floor(from));
-    return m.log.slice(start, start + Math.max(0, Math.min(count, EVENTS_PAGE_MAX)));
+    const m = this.need().world.node(this.knownNode(node)).memory as { log?: { index: number }[] } | null;
+    if (!m || !Array.isArray(m.log) || m.log.length === 0) return [];
+    // log[0] is the log's base: entries up to its index were compacted into a snapshot and are not in memory.
+    const base = m.log[0].index;
+    const start = Math.max(base + 1, Math.floor(from));
+    return m.log.slice(start - base, start - base + Math.max(0, Math.min(count, EVENTS_PAGE_MAX)));
   }
 
   private knownNode(node: NodeId): NodeId {
@@ -884,6 +886,12 @@ function viewOf(behavior: NodeBehavior<any, any> | undefined, memory: unknown): 
 function diskViewOf(data: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(data)) {
+    // A Raft snapshot (src/sim/raft/types.ts RaftSnapshot) shows its metadata; its state machine data can be large.
+    if (k === 'snapshot' && v !== null && typeof v === 'object' && 'index' in v && 'data' in v) {
+      const s = v as unknown as { index: number; term: number; bytes: number; at: number };
+      out[k] = { index: s.index, term: s.term, bytes: s.bytes, at: s.at };
+      continue;
+    }
     out[k] = Array.isArray(v) && v.length > DISK_LIST_VIEW_MAX ? { length: v.length, tail: v.slice(-DISK_LIST_VIEW_MAX) } : cloneShared(v);
   }
   return out;

@@ -32,6 +32,10 @@ export interface RaftView {
   logFrom: number;
   /** Entries `logFrom..logLength`, at most 200 of them. */
   log: Entry[];
+  /** Entries `1..logBase` were compacted into the snapshot (§7); 0 (or absent) when the log was never compacted. */
+  logBase?: number;
+  /** The snapshot the replica holds: its last index and term, and its size. */
+  snapshot?: { index: number; term: number; bytes: number; at: number } | null;
 }
 
 export type { Entry, Role };
@@ -142,6 +146,8 @@ export const RAFT_TERMS = {
   elections:
     'Election timeline: one lane per replica. Bands show its role and term over virtual time; diamonds mark the start of a campaign; ✓ and ✗ are votes granted and refused. Click or drag on the lanes to seek.',
   logs: 'Replica logs: each row is one replica’s log, one cell per entry, aligned by index so the rows can be compared. Hover an entry to see whether it is committed and, if not, why.',
+  compacted:
+    'Log compaction (§7): these committed entries were applied and folded into a snapshot of the state machine, written to disk, and dropped from the log. A follower that needs them gets the snapshot (InstallSnapshot); a restart restores it and replays the log after it. Kafka does the same with log segments and retention.',
 } as const;
 
 export function plural(n: number, one: string, many = `${one}s`): string {

@@ -12,7 +12,9 @@ import { at, entryText, isRaftNode, plural, quorum, raftView, termColor, type En
  * carries each replica's last 200 entries; scrolling further back asks the Lab for pages (`logEntries`). Committed
  * entries never change within one timeline (State Machine Safety), so those pages are kept until the run moves back
  * or forks; uncommitted ones are only trusted for the snapshot they were read in. A crashed replica's memory is gone,
- * so its row shows the log on its disk (`inspect`), which cannot change until it restarts.
+ * so its row shows the log on its disk (`inspect`), which cannot change until it restarts. A replica that compacted
+ * its log (§7) holds entries 1..N only in its snapshot: its row shows one band, "entries 1..N compacted into a
+ * snapshot", where those cells would be, and never asks for them.
  */
 
 export const CELL_W = 30;
@@ -44,7 +46,25 @@ export interface LogRow {
   /** Null while crashed: commit and applied positions live in memory. */
   commit: number | null;
   applied: number | null;
+  /** Entries 1..compacted live only in the replica's snapshot (0: none); for a crashed replica, as on its disk. */
+  compacted: number;
+  /** The snapshot's last index and term, when the replica holds one (and is up). */
+  snapshot: { index: number; term: number } | null;
   y: number;
+}
+
+/** A replica's compacted prefix as drawn: a band over the columns in view, labelled. */
+export interface CompactedBand {
+  key: string;
+  node: NodeId;
+  /** Entries 1..index are compacted. */
+  index: number;
+  x: number;
+  y: number;
+  width: number;
+  label: string;
+  /** Where the label starts: inside the part of the band in view. */
+  labelX: number;
 }
 
 export interface CellMark {
@@ -138,7 +158,7 @@ export class ReplicaLogsModel {
   pinned = $state<{ node: NodeId; index: number } | null>(null);
 
   private pages = $state.raw<Map<NodeId, Page>>(new Map());
-  private disks = $state.raw<Map<string, Entry[]>>(new Map());
+  private disks = $state.raw<Map<string, { from: number; entries: Entry[] }>>(new Map());
   private timeline = '';
   private lastT = 0;
   private fetching = new Set<string>();
@@ -166,6 +186,8 @@ export class ReplicaLogsModel {
         last: v ? v.logLength : disk.last,
         commit: v?.commitIndex ?? null,
         applied: v?.lastApplied ?? null,
+        compacted: v ? (v.logBase ?? 0) : disk.from - 1,
+        snapshot: v ? (v.snapshot ? { index: v.snapshot.index, term: v.snapshot.term } : null) : diskSnapshot(n.disk.data.snapshot),
         y: AXIS_H * this.scale + i * this.rowH,
       };
     });
@@ -178,7 +200,7 @@ export class ReplicaLogsModel {
       const page = this.pages.get(row.id);
       const disk = row.view ? null : this.diskOf(row.id, row.incarnation);
       const entryAt = (i: number): Entry | null | undefined => {
-        if (i < 1 || i > row.last) return undefined;
+        if (i <= row.compacted || i > row.last) return undefined;
         const v = row.view;
         if (v && i >= v.logFrom) return v.log[i - v.logFrom] ?? null;
         if (disk) return i >= disk.from ? (disk.entries[i - disk.from] ?? null) : null;
@@ -218,7 +240,7 @@ export class ReplicaLogsModel {
       const src = this.sources.get(row.id)!;
       const hi = Math.min(i1, row.last);
       const y = row.y + TOP_LANE * this.scale;
-      for (let i = i0; i <= hi; i++) {
+      for (let i = Math.max(i0, row.compacted + 1); i <= hi; i++) {
         const entry = src.entryAt(i) ?? null;
         const mark: CellMark = {
           key: `${row.id}:${i}`,
@@ -238,6 +260,20 @@ export class ReplicaLogsModel {
       }
     }
     this.cellMemo = memo;
+    return out;
+  });
+
+  /** The compacted prefixes in view, one band per replica that has one. */
+  readonly compactions: CompactedBand[] = $derived.by(() => {
+    const { i0, i1 } = this.range;
+    const out: CompactedBand[] = [];
+    for (const row of this.rows) {
+      const hi = Math.min(i1, row.compacted);
+      if (row.compacted === 0 || hi < i0) continue;
+      const x = (i0 - 1) * this.cellW + 1;
+      const width = (hi - i0 + 1) * this.cellW - 2;
+      out.push({ key: `${row.id}:compacted`, node: row.id, index: row.compacted, x, y: row.y + TOP_LANE * this.scale, width, label: compactedLabel(row), labelX: Math.max(x, this.viewLeftPx) + 6 * this.scale });
+    }
     return out;
   });
 
@@ -323,14 +359,16 @@ export class ReplicaLogsModel {
    */
   private diskOf(node: NodeId, incarnation: number): { from: number; last: number; entries: Entry[] } {
     const full = this.disks.get(`${node}@${incarnation}`);
-    if (full) return { from: 1, last: full.length, entries: full };
-    const raw = this.snapshot?.nodes.find((n) => n.id === node)?.disk.data.log;
-    if (Array.isArray(raw)) return { from: 1, last: raw.length, entries: raw as Entry[] };
+    if (full) return { from: full.from, last: full.from + full.entries.length - 1, entries: full.entries };
+    const data = this.snapshot?.nodes.find((n) => n.id === node)?.disk.data;
+    const first = diskLogBase(data?.logBase) + 1;
+    const raw = data?.log;
+    if (Array.isArray(raw)) return { from: first, last: first + raw.length - 1, entries: raw as Entry[] };
     if (raw && typeof raw === 'object' && 'length' in raw && 'tail' in raw && Array.isArray(raw.tail)) {
-      const last = Number(raw.length);
+      const last = first + Number(raw.length) - 1;
       return { from: last - raw.tail.length + 1, last, entries: raw.tail as Entry[] };
     }
-    return { from: 1, last: 0, entries: [] };
+    return { from: first, last: first - 1, entries: [] };
   }
 
   /** Groups pins whose labels would collide; each group gets one label. */
@@ -388,9 +426,11 @@ export class ReplicaLogsModel {
       const key = `${gap.node}:${gap.from}:${gap.to}:${s.eventCount}`;
       if (this.fetching.has(key)) continue;
       this.fetching.add(key);
-      const commit = this.rows.find((r) => r.id === gap.node)?.commit ?? 0;
-      // Read a little further back than the gap, so scrolling on does not ask again at once.
-      const from = Math.max(1, gap.to - PAGE_ENTRIES + 1, gap.from - PREFETCH_ENTRIES);
+      const row = this.rows.find((r) => r.id === gap.node);
+      const commit = row?.commit ?? 0;
+      // Read a little further back than the gap, so scrolling on does not ask again at once — never into the prefix
+      // compacted into a snapshot.
+      const from = Math.max(1 + (row?.compacted ?? 0), gap.to - PAGE_ENTRIES + 1, gap.from - PREFETCH_ENTRIES);
       jobs.push(
         port
           .logEntries(gap.node, from, gap.to - from + 1)
@@ -405,8 +445,9 @@ export class ReplicaLogsModel {
         port
           .inspect(d.node)
           .then((r) => {
-            const log = (r.disk as { log?: Entry[] }).log ?? [];
-            if (this.snapshot && timelineKey(this.snapshot) === this.timeline) this.disks = new Map(this.disks).set(d.key, log);
+            const disk = r.disk as { log?: Entry[]; logBase?: unknown };
+            const entry = { from: diskLogBase(disk.logBase) + 1, entries: disk.log ?? [] };
+            if (this.snapshot && timelineKey(this.snapshot) === this.timeline) this.disks = new Map(this.disks).set(d.key, entry);
           })
           .catch(() => void this.fetching.delete(d.key)),
       );
@@ -460,7 +501,7 @@ export class ReplicaLogsModel {
     let index = cur ? cur.index : rows[r].last;
     if (cur) {
       r = Math.max(0, Math.min(rows.length - 1, r + dRow));
-      index = Math.max(1, Math.min(rows[r].last, index + dIndex));
+      index = Math.max(rows[r].compacted + 1, Math.min(rows[r].last, index + dIndex));
     }
     this.pinned = { node: rows[r].id, index };
     const x = this.columnX(index);
@@ -472,6 +513,25 @@ export class ReplicaLogsModel {
   togglePin(node: NodeId, index: number): void {
     this.pinned = this.pinned && this.pinned.node === node && this.pinned.index === index ? null : { node, index };
   }
+}
+
+/** The index a disk's log starts after (its `logBase`, written when the log was compacted), or 0. */
+function diskLogBase(raw: unknown): number {
+  return raw !== null && typeof raw === 'object' && 'index' in raw && Number.isInteger(raw.index) ? Number(raw.index) : 0;
+}
+
+/** The metadata of the snapshot on a crashed replica's disk (the snapshot view shows only that), or null. */
+function diskSnapshot(raw: unknown): { index: number; term: number } | null {
+  if (raw === null || typeof raw !== 'object' || !('index' in raw) || !('term' in raw)) return null;
+  return Number.isInteger(raw.index) && Number.isInteger(raw.term) ? { index: Number(raw.index), term: Number(raw.term) } : null;
+}
+
+/** "entries 1..480 compacted into a snapshot (term 3)" — and the snapshot's own index when it reaches further. */
+export function compactedLabel(row: Pick<LogRow, 'compacted' | 'snapshot'>): string {
+  const s = row.snapshot;
+  if (s === null) return `entries 1..${row.compacted} compacted into a snapshot`;
+  const upTo = s.index > row.compacted ? ` up to ${s.index}` : '';
+  return `entries 1..${row.compacted} compacted into a snapshot${upTo} (term ${s.term})`;
 }
 
 function sameCell(a: CellMark, b: CellMark): boolean {
@@ -602,6 +662,11 @@ export function explainEntry(sources: LogSource[], node: NodeId, index: number):
 
 function holder(s: LogSource, self: LogSource, index: number, T: number, L: LogSource | null, leaderHasIt: boolean): Holder {
   const id = s.row.id;
+  if (index <= s.row.compacted && s !== self) {
+    // Compacted entries were committed; the explained entry is the same one exactly when it is committed too.
+    const committed = self.row.commit !== null && index <= self.row.commit;
+    return { id, has: committed ? true : null, how: `compacted into its snapshot (entries 1..${s.row.compacted})` };
+  }
   const t = s.termAt(index);
   const match = L && leaderHasIt && L.row.id !== id ? L.row.view?.matchIndex[id] : undefined;
   const matchText = match !== undefined ? `; the leader’s match for it is ${match}` : '';

@@ -28,6 +28,10 @@
  *   heal                            remove every cut
  *   status | raft-state | log [n1 …] | kv [n1 …] | disk n1 | timers   show state
  *
+ * Log compaction (§7): with `add-nodes N snapshotEntries=K` a replica snapshots at the start of a step once K applied
+ * entries lie beyond its last snapshot; `MsgSnap Snap:T/I Bytes:OFFSET+SIZE/TOTAL [Done]` is an InstallSnapshot chunk,
+ * `MsgSnapResp Snap:I Done Match:M | Offset:O` its answer; `log` shows `[1..N compacted]` before the kept entries.
+ *
  * Output of a step (one message delivered or one timer fired): a header line, then what the replica asked for,
  * indented, in the order the world carries it out (etcd's Ready contract): disk writes, then state announcements and
  * notes, then messages. Notation: `T/I` is term T, index I; an entry is `T/I noop` or `T/I put k=v`; `MsgApp Log:T/I`
@@ -43,7 +47,7 @@ import type { TraceBody, TraceEvent } from '../../src/sim/kernel/trace.ts';
 import type { DiskOp, Message, NodeContext, NodeId, NodeInput } from '../../src/sim/kernel/types.ts';
 import { raftSafety } from '../../src/sim/raft/checkers.ts';
 import { raftReplica, type RaftMemory } from '../../src/sim/raft/replica.ts';
-import { RAFT_BUGS, RAFT_DEFAULTS, type Entry, type RaftConfig, type RaftMessage } from '../../src/sim/raft/types.ts';
+import { RAFT_BUGS, RAFT_DEFAULTS, type Entry, type RaftConfig, type RaftMessage, type RaftSnapshot } from '../../src/sim/raft/types.ts';
 
 // ---- the script format --------------------------------------------------------------------------------------------
 
@@ -142,7 +146,7 @@ export const STABILIZE_ROUNDS_MAX = 200;
 export const STABILIZE_MESSAGES_MAX = 20_000;
 
 const MSG_NAMES: Record<string, string> = {
-  vote: 'MsgVote', 'vote-reply': 'MsgVoteResp', append: 'MsgApp', 'append-reply': 'MsgAppResp',
+  vote: 'MsgVote', 'vote-reply': 'MsgVoteResp', append: 'MsgApp', 'append-reply': 'MsgAppResp', 'install-snapshot': 'MsgSnap', 'install-snapshot-reply': 'MsgSnapResp',
 };
 
 export class InteractionEnv {
@@ -234,7 +238,10 @@ export class InteractionEnv {
     assert(n.memory === null, `${id} is already up`);
     const hard = diskView(n.disk).hard as { term: number; votedFor: NodeId | null } | undefined;
     const log = (diskView(n.disk).log as Entry[] | undefined) ?? [];
-    const recovered = hard || log.length > 0 ? ` (disk: term=${hard?.term ?? 0} vote=${hard?.votedFor ?? '-'} last=${log.length})` : '';
+    const base = (diskView(n.disk).logBase as { index: number } | undefined)?.index ?? 0;
+    const snap = diskView(n.disk).snapshot as RaftSnapshot | undefined;
+    const snapText = snap ? ` snapshot=${snap.term}/${snap.index}` : '';
+    const recovered = hard || log.length > 0 || snap ? ` (disk: term=${hard?.term ?? 0} vote=${hard?.votedFor ?? '-'} last=${base + log.length}${snapText})` : '';
     this.out.push(`${id} boot${recovered}`);
     this.check({ kind: 'node.boot', node: id, incarnation: 0, recovered: recovered !== '' }, '  ');
     const fx = emptyEffects();
@@ -495,8 +502,9 @@ export class InteractionEnv {
         this.out.push(`${n.id} down`);
         continue;
       }
-      const last = m.log.length - 1;
-      this.out.push(`${n.id} ${m.role} term=${m.term} vote=${m.votedFor ?? '-'} lead=${m.leader ?? '-'} last=${last} commit=${m.commitIndex} applied=${m.lastApplied}`);
+      const last = m.log[0].index + m.log.length - 1;
+      const snap = m.snapshot ? ` snapshot=${m.snapshot.term}/${m.snapshot.index} logFrom=${m.log[0].index + 1}` : '';
+      this.out.push(`${n.id} ${m.role} term=${m.term} vote=${m.votedFor ?? '-'} lead=${m.leader ?? '-'} last=${last} commit=${m.commitIndex} applied=${m.lastApplied}${snap}`);
       if (m.role !== 'leader') continue;
       const progress = m.group.filter((p) => p !== m.id).map((p) => `${p}:match=${m.matchIndex[p]},next=${m.nextIndex[p]}`);
       this.out.push(`  progress ${progress.join(' ')}`);
@@ -519,7 +527,8 @@ export class InteractionEnv {
         continue;
       }
       const m = n.memory;
-      this.out.push(`${id}: ${m.log.slice(1).map(formatEntry).join(', ') || 'empty'} | commit=${m.commitIndex} applied=${m.lastApplied}`);
+      const compacted = m.log[0].index > 0 ? `[1..${m.log[0].index} compacted] ` : '';
+      this.out.push(`${id}: ${compacted}${m.log.slice(1).map(formatEntry).join(', ') || 'empty'} | commit=${m.commitIndex} applied=${m.lastApplied}`);
     }
   }
 
@@ -536,7 +545,11 @@ export class InteractionEnv {
     const data = diskView(n.disk);
     const hard = data.hard as { term: number; votedFor: NodeId | null } | undefined;
     const log = (data.log as Entry[] | undefined) ?? [];
-    this.out.push(`${id} disk: hard ${hard ? `term=${hard.term} vote=${hard.votedFor ?? '-'}` : 'none'}; log ${log.map(formatEntry).join(', ') || 'empty'}; ${n.disk.pending.length} unsynced`);
+    const base = (data.logBase as { index: number; term: number } | undefined) ?? null;
+    const snap = data.snapshot as RaftSnapshot | undefined;
+    const compacted = base && base.index > 0 ? `[1..${base.index} compacted] ` : '';
+    const snapText = snap ? `; snapshot ${snap.term}/${snap.index} ${snap.bytes}B` : '';
+    this.out.push(`${id} disk: hard ${hard ? `term=${hard.term} vote=${hard.votedFor ?? '-'}` : 'none'}; log ${compacted}${log.map(formatEntry).join(', ') || 'empty'}${snapText}; ${n.disk.pending.length} unsynced`);
   }
 
   private showTimers(): void {
@@ -593,6 +606,10 @@ export function formatMessage(msg: Message): string {
       const result = b.success ? `Match:${b.matchIndex}` : `Reject:${b.rejectedIndex} Hint:${b.hintTerm}/${b.hintIndex}`;
       return `${head} Term:${b.term} ${result}${b.readSeq > 0 ? ` Read:${b.readSeq}` : ''}`;
     }
+    case 'install-snapshot':
+      return `${head} Term:${b.term} Snap:${b.lastTerm}/${b.index} Bytes:${b.offset}+${b.size}/${b.bytes}${b.done ? ' Done' : ''}`;
+    case 'install-snapshot-reply':
+      return `${head} Term:${b.term} Snap:${b.index} ${b.done ? `Done Match:${b.matchIndex}` : `Offset:${b.offset}`}`;
     case 'propose':
       return `${msg.from}->${msg.to} MsgProp ${b.id} ${b.key}=${b.value}`;
     case 'propose-reply':
@@ -607,12 +624,16 @@ export function formatMessage(msg: Message): string {
 function formatDiskOp(op: DiskOp): string {
   switch (op.op) {
     case 'put': {
+      if (op.key === 'snapshot') {
+        const snap = op.value as RaftSnapshot;
+        return `put snapshot ${snap.term}/${snap.index} kv=${JSON.stringify((snap.data as { kv?: unknown }).kv ?? null)} ${snap.bytes}B`;
+      }
       if (op.key !== 'hard') return `put ${op.key} ${JSON.stringify(op.value)}`;
       const h = op.value as { term: number; votedFor: NodeId | null };
       return `hard term=${h.term} vote=${h.votedFor ?? '-'}`;
     }
     case 'append':
-      return `append ${op.key} [${(op.items as Entry[]).map(formatEntry).join(', ')}]`;
+      return `append ${op.key} [${(op.items as Entry[]).map(formatEntry).join(', ')}]${op.bytes === 0 ? ' (rewrite)' : ''}`;
     case 'truncate':
       return `truncate ${op.key} to ${op.length}`;
     case 'delete':
@@ -624,6 +645,10 @@ function formatState(key: string, value: unknown): string {
   if (key === 'wal') {
     const w = value as { last: number; commit: number; applied: number };
     return `last=${w.last} commit=${w.commit} applied=${w.applied}`;
+  }
+  if (key === 'snapshot') {
+    const s = value as { index: number; term: number; logFrom: number };
+    return `snapshot=${s.term}/${s.index} logFrom=${s.logFrom}`;
   }
   return `${key}=${value ?? '-'}`;
 }

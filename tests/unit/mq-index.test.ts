@@ -12,6 +12,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../../src/sim/kernel/assert.ts';
+import { cloneShared } from '../../src/sim/kernel/clone.ts';
+import { idSize } from '../../src/sim/mq/idtable.ts';
 import {
   inflightAdd,
   inflightCheck,
@@ -639,9 +641,44 @@ describe("memory", () => {
       expect(l.returned.length).toBe(0);
       expect(l.dead).toBe(0);
     }
-    expect(Object.keys(ix.where)).toEqual([]);
+    expect(idSize(ix.where)).toBe(0);
+    expect(ix.where.keys.length).toBeLessThanOrEqual(4_096); // the id table shrank back to its floor
     expect(inflightSize(h)).toBeLessThan(2_000);
-    expect(Object.keys(h.pos).length).toBe(inflightSize(h));
+    expect(idSize(h.recs)).toBe(inflightSize(h));
+    expect(h.recs.keys.length).toBeLessThanOrEqual(Math.max(4_096, 16 * inflightSize(h)));
+    expect(h.fifo.length - h.head + h.heap.length).toBeLessThanOrEqual(Math.max(3 * 1024, 2 * inflightSize(h) + 64));
     inflightCheck(h);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Checkpoints: the world's cloner copies every object it reaches once per reference (it keeps no aliasing), so a
+// structure that held one object in two places would come back split in two. Both structures hold ids, tickets and
+// copies only: a clone made mid-run keeps working, and does exactly what the original does.
+// ---------------------------------------------------------------------------------------------------------------------
+
+describe('checkpoint copies', () => {
+  it('a ready index and an in-flight heap copied by the checkpoint cloner behave exactly like the originals', () => {
+    const ix = readyCreate(2);
+    const h = inflightCreate();
+    for (let i = 0; i < 300; i++) readyPush(ix, { id: `m${i}`, offset: i, lane: i % 3 === 0 ? 0 : 1 });
+    for (let i = 0; i < 120; i++) {
+      const r = readyPop(ix)!;
+      inflightAdd(h, { id: r.id, deadline: 1000 + Math.floor(i / 10), consumer: 'c', deliveries: 1 });
+    }
+    for (let i = 0; i < 120; i += 3) inflightRemove(h, `m${i}`);
+    const copies = [cloneShared(ix), cloneShared(h)] as const;
+    const run = (x: ReadyIndex, y: InflightHeap): unknown[] => {
+      const out: unknown[] = [];
+      for (let i = 0; i < 60; i++) {
+        const due = inflightPopDue(y, 1000 + i);
+        if (due) readyPush(x, { id: due.id, offset: Number(due.id.slice(1)), lane: 1 });
+        out.push(due, readyPop(x), inflightRemove(y, `m${i * 2}`), inflightIds(y, 5), readyIds(x, 5));
+      }
+      readyCheck(x);
+      inflightCheck(y);
+      return out;
+    };
+    expect(run(copies[0], copies[1])).toEqual(run(ix, h));
   });
 });

@@ -53,6 +53,11 @@ export class Replica {
     };
   }
 
+  /** A fresh context at the current time, for calling the replica's exported helpers directly. */
+  ctxForTest(): NodeContext {
+    return this.ctx();
+  }
+
   timer(name: string, at = this.now): Effects {
     this.now = at;
     raftReplica.step(this.m, { type: 'timer', name }, this.ctx());

@@ -5,7 +5,8 @@ import type { DiskOp, DiskView } from './types.ts';
  * A node's simulated disk. Writes land in `pending` until a synced write flushes them in order; a crash either
  * flushes them too (the OS got them out) or, when the fault says so, loses them (power cut before fsync). `data` is
  * what survives and what `boot` reads. Values are cloned on write, so a node mutating its memory afterwards can never
- * change what is "on disk"; appended items are expected to be immutable (log entries) and are stored by reference.
+ * change what is "on disk"; appended items and frozen values are expected to be immutable (log entries, snapshots) and
+ * are stored by reference.
  */
 export interface DiskState {
   data: Record<string, unknown>;
@@ -43,7 +44,9 @@ export function diskCreate(): DiskState {
 
 export function diskWrite(disk: DiskState, op: DiskOp, sync: boolean): void {
   if (!(disk.pending.length < DISK_PENDING_MAX)) fail(`disk has ${DISK_PENDING_MAX} unsynced writes: a node never syncs`);
-  disk.pending.push(op.op === 'put' ? { ...op, value: structuredClone(op.value) } : op);
+  // A frozen value is immutable (the convention cloneShared relies on: a Raft snapshot, shared with the replica and
+  // its InstallSnapshot messages), so it is stored by reference like appended items.
+  disk.pending.push(op.op === 'put' && !Object.isFrozen(op.value) ? { ...op, value: structuredClone(op.value) } : op);
   disk.writes++;
   if (sync) diskSync(disk);
 }

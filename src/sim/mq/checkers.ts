@@ -1,15 +1,19 @@
 import type { Checker, CheckView } from '../kernel/checker.ts';
 import type { NodeId } from '../kernel/types.ts';
+import { entryAt, firstIndex } from '../raft/log.ts';
 import type { RaftMemory } from '../raft/replica.ts';
+import { idForEach } from './idtable.ts';
 import { inflightPeek } from './index.ts';
 import type { PartitionState } from './partition.ts';
-import { splitId, type AckMode, type MqCommand, type Semantics } from './types.ts';
+import { idSeq, type AckMode, type MqCommand, type Semantics } from './types.ts';
 
 /**
  * The run's delivery ledger and the queue's end-to-end checks, in Jepsen's words where they fit. Messages are tracked
  * by producer id and sequence number (one flag word each), from the producers' `produced` and `acked` notes, the
- * sink's `processed` notes and the partitions' `dead-lettered` / `expired` notes. At `run.end` the checker reads each
- * partition's most advanced live replica — the committed log and the messages still queued — and settles the rest:
+ * sink's `processed` notes and the partitions' `dead-lettered` / `expired` notes. Committed messages are read from the
+ * partitions' logs as their replicas announce commits (before compaction can drop the entries: replicas compact only
+ * what the trace has announced). At `run.end` the checker reads each partition's most advanced live replica — the
+ * messages still queued — and settles the rest:
  * - lost write: a message acknowledged to its producer that was never delivered, is not queued, and did not expire;
  *   a violation when the producer asked for acks=quorum (a quorum promised it) and consumers are not at-most-once;
  * - poll skip: a committed message never delivered and not queued (a violation unless consumers are at-most-once);
@@ -24,8 +28,26 @@ const GONE = 8;
 const QUORUM = 16;
 const COMMITTED = 32;
 
+/**
+ * Flags per message, packed five to a number (six bits each: the run's ledger holds every message it ever saw, so it
+ * takes 1.6 bytes per message instead of 8): message `q` of a producer has bits `6·(q mod 5)` up in word `⌊q/5⌋`.
+ */
+const PER_WORD = 5;
+const BITS = 6;
+const MASK = (1 << BITS) - 1;
+
+function flagAt(f: readonly number[], q: number): number {
+  const w = f[(q / PER_WORD) | 0];
+  return w === undefined ? 0 : (w >>> (BITS * (q % PER_WORD))) & MASK;
+}
+
+function flagOr(f: number[], q: number, x: number): void {
+  const i = (q / PER_WORD) | 0;
+  f[i] = (f[i] ?? 0) | (x << (BITS * (q % PER_WORD)));
+}
+
 interface LedgerState {
-  /** Flag word per message: producer id → sequence → flags. */
+  /** Flag words per producer id (see `flagAt`). */
   flags: Record<string, number[]>;
   acks: Record<string, AckMode>;
   semantics: Record<NodeId, Semantics>;
@@ -39,6 +61,10 @@ interface LedgerState {
   ackedAfterDead: number;
   overrun: number;
   redelivered: number;
+  /** Per partition, the highest log index whose committed produce entries are flagged COMMITTED. */
+  committedTo: Record<string, number>;
+  /** The producer id of the last message looked up (see `idFlags`). */
+  lastPid: string;
   /** Settled at run end. */
   lost: number;
   pollSkip: number;
@@ -51,21 +77,31 @@ function flagsOf(s: LedgerState, pid: string): number[] {
   return (s.flags[pid] ??= []);
 }
 
+/**
+ * The flag word list of the message's producer and the message's sequence number. Messages come in runs from one
+ * producer, so the last producer id seen is checked first, which spares slicing a new string per message.
+ */
 function idFlags(s: LedgerState, id: string): [number[], number] {
-  const [pid, seq] = splitId(id);
-  return [flagsOf(s, pid), seq];
+  const dash = id.lastIndexOf('-');
+  const last = s.lastPid;
+  const pid = dash === last.length && id.startsWith(last) ? last : (s.lastPid = id.slice(0, dash));
+  return [flagsOf(s, pid), idSeq(id, dash)];
 }
 
 export const mqLedger: Checker<LedgerState> = {
   name: 'mq.ledger',
   description: 'No quorum-acknowledged write is lost, no committed message is skipped, exactly-once means once; the delivery ledger.',
-  kinds: ['node.note', 'run.end'],
+  kinds: ['node.note', 'node.state', 'run.end'],
   init: () => ({
     flags: {}, acks: {}, semantics: {}, produced: 0, acked: 0, delivered: 0, duplicated: 0, expired: 0, deadLettered: 0, reordered: 0,
-    ackedAfterDead: 0, overrun: 0, redelivered: 0, lost: 0, pollSkip: 0, pending: 0, unknown: 0, ended: false,
+    ackedAfterDead: 0, overrun: 0, redelivered: 0, committedTo: {}, lastPid: '', lost: 0, pollSkip: 0, pending: 0, unknown: 0, ended: false,
   }),
   onEvent(s, e, view) {
     if (e.kind === 'run.end') return settle(s, view, e.seq);
+    if (e.kind === 'node.state') {
+      if (e.key === 'wal') flagCommitted(s, view.memory(e.node) as RaftMemory | null);
+      return null;
+    }
     if (e.kind !== 'node.note') return null;
     const d = e.data as Record<string, unknown>;
     switch (e.name) {
@@ -76,15 +112,15 @@ export const mqLedger: Checker<LedgerState> = {
         const f = flagsOf(s, d.pid as string);
         const quorum = d.acks === 'quorum' ? QUORUM : 0;
         s.acks[d.pid as string] = d.acks as AckMode;
-        for (let q = d.from as number; q <= (d.to as number); q++) f[q] = PRODUCED | quorum;
+        for (let q = d.from as number; q <= (d.to as number); q++) flagOr(f, q, PRODUCED | quorum);
         s.produced += (d.to as number) - (d.from as number) + 1;
         return null;
       }
       case 'acked': {
         const f = flagsOf(s, d.pid as string);
         for (const q of d.seqs as number[]) {
-          if (!(f[q] & ACKED)) s.acked++;
-          f[q] |= ACKED;
+          if (!(flagAt(f, q) & ACKED)) s.acked++;
+          flagOr(f, q, ACKED);
         }
         return null;
       }
@@ -92,11 +128,11 @@ export const mqLedger: Checker<LedgerState> = {
         let dupes = 0;
         for (const id of d.ids as string[]) {
           const [f, q] = idFlags(s, id);
-          if (f[q] & DELIVERED) {
+          if (flagAt(f, q) & DELIVERED) {
             s.duplicated++;
             dupes++;
           } else {
-            f[q] = (f[q] ?? 0) | DELIVERED;
+            flagOr(f, q, DELIVERED);
             s.delivered++;
           }
         }
@@ -110,7 +146,7 @@ export const mqLedger: Checker<LedgerState> = {
       case 'expired':
         for (const id of d.ids as string[]) {
           const [f, q] = idFlags(s, id);
-          f[q] = (f[q] ?? 0) | GONE;
+          flagOr(f, q, GONE);
         }
         if (e.name === 'expired' || d.reason === 'ttl') s.expired += (d.ids as string[]).length;
         if (e.name === 'dead-lettered') s.deadLettered += (d.ids as string[]).length;
@@ -135,6 +171,27 @@ export const mqLedger: Checker<LedgerState> = {
   }),
 };
 
+/**
+ * Flags the messages of produce entries a replica has newly committed. Each index is read once per partition, from
+ * whichever replica first announces a commit covering it; everything at or below a replica's log base was announced
+ * before it was compacted (or came in a snapshot of entries the leader announced), so nothing is skipped.
+ */
+function flagCommitted(s: LedgerState, m: RaftMemory | null): void {
+  if (!m || m.machine !== 'mq') return;
+  const name = (m.sm as PartitionState).cfg.partition;
+  const done = s.committedTo[name] ?? 0;
+  if (m.commitIndex <= done) return;
+  for (let i = Math.max(done, firstIndex(m.log)) + 1; i <= m.commitIndex; i++) {
+    const c = entryAt(m.log, i).cmd as MqCommand | undefined;
+    if (c?.op !== 'produce') continue;
+    for (const x of c.msgs) {
+      const [f, q] = idFlags(s, x.id);
+      flagOr(f, q, COMMITTED);
+    }
+  }
+  s.committedTo[name] = m.commitIndex;
+}
+
 /** The live replica of each partition that has committed the most: the best account of what the queue holds. */
 function bestReplicas(view: CheckView): Map<string, RaftMemory> {
   const best = new Map<string, RaftMemory>();
@@ -155,24 +212,16 @@ function settle(s: LedgerState, view: CheckView, seq: number) {
   const best = bestReplicas(view);
   for (const m of best.values()) {
     const st = m.sm as PartitionState;
-    for (const id in st.msgs) queued.add(id);
-    for (let i = 1; i <= m.commitIndex; i++) {
-      const c = m.log[i].cmd as MqCommand | undefined;
-      if (c?.op !== 'produce') continue;
-      for (const x of c.msgs) {
-        const [f, q] = idFlags(s, x.id);
-        f[q] = (f[q] ?? 0) | COMMITTED;
-      }
-    }
+    idForEach(st.msgs, (id) => void queued.add(id));
   }
   const atMostOnce = Object.values(s.semantics).some((x) => x === 'at-most-once');
   const lostQuorum: string[] = [];
   let lostQuorumCount = 0;
   const skipped: string[] = [];
   for (const [pid, f] of Object.entries(s.flags)) {
-    for (let q = 0; q < f.length; q++) {
-      const x = f[q];
-      if (x === undefined || !(x & PRODUCED) || x & (DELIVERED | GONE)) continue;
+    for (let q = 0; q < f.length * PER_WORD; q++) {
+      const x = flagAt(f, q);
+      if (!(x & PRODUCED) || x & (DELIVERED | GONE)) continue;
       const id = `${pid}-${q}`;
       if (queued.has(id)) {
         s.pending++;

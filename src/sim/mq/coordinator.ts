@@ -1,6 +1,7 @@
 import { fail } from '../kernel/assert.ts';
 import { ms } from '../kernel/time.ts';
 import type { DiskView, Message, NodeBehavior, NodeContext, NodeId } from '../kernel/types.ts';
+import { checkNodeConfig } from './config.ts';
 import { COORDINATOR_DEFAULTS, type CoordinatorConfig, type MqRpc } from './types.ts';
 
 /**
@@ -48,6 +49,7 @@ const GENERATIONS_PER_EPOCH = 1_000_000;
 export const mqCoordinator: NodeBehavior<CoordinatorState, Partial<CoordinatorConfig>> = {
   kind: 'mq-coordinator',
   boot(config, disk: DiskView, ctx) {
+    checkNodeConfig('mq-coordinator', ctx.id, config);
     const cfg = { ...COORDINATOR_DEFAULTS, ...config } as CoordinatorConfig;
     if (!(cfg.partitions && Object.keys(cfg.partitions).length > 0)) fail('mq coordinator: no partitions');
     const partitions: Record<string, PartitionView> = {};

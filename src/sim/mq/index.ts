@@ -1,12 +1,13 @@
 import { fail } from '../kernel/assert.ts';
 import type { Micros } from '../kernel/time.ts';
+import { idDelete, idForEach, idGet, idHas, idSet, idSize, idTableCreate, type IdTable } from './idtable.ts';
 
 /**
  * The broker's index per topic: priority lanes of ready messages, FIFO by log offset within a lane, and a min-heap of
  * in-flight messages ordered by redelivery deadline (the visibility timeout). Both hold ids and ordering keys only; the
  * broker keeps message bodies elsewhere, keyed by id.
  *
- * Everything here is plain data — arrays, numbers, strings and `Record<string, number>` — so a whole broker memory is
+ * Everything here is plain data — arrays, numbers, strings and id tables (idtable.ts) — so a whole broker memory is
  * `structuredClone`d into a checkpoint and the clone keeps working. Every order is total: ready entries by
  * `(lane, offset, id)`, in-flight records by `(deadline, id)`, ids compared as strings, so two runs of one seed pop in
  * the same order however their pushes interleaved. Every operation is O(1) amortised or O(log n); the few that are not
@@ -73,7 +74,7 @@ export interface ReadyLane {
  */
 export interface ReadyIndex {
   lanes: ReadyLane[];
-  where: Record<string, number>;
+  where: IdTable<number>;
   size: number;
   nextSeq: number;
 }
@@ -82,7 +83,7 @@ export function readyCreate(lanes: number): ReadyIndex {
   if (!(Number.isInteger(lanes) && lanes >= 1 && lanes <= READY_LANES_MAX)) fail(`ready index needs 1..${READY_LANES_MAX} lanes, got ${lanes}`);
   const all: ReadyLane[] = [];
   for (let i = 0; i < lanes; i++) all.push({ fifo: [], head: 0, returned: [], live: 0, dead: 0 });
-  return { lanes: all, where: {}, size: 0, nextSeq: 0 };
+  return { lanes: all, where: idTableCreate<number>(), size: 0, nextSeq: 0 };
 }
 
 /** The order within a lane: offset, then id. Ids are unique among live entries, so this is total. */
@@ -91,7 +92,7 @@ function entryBefore(a: ReadyEntry, b: ReadyEntry): boolean {
 }
 
 function isLive(ix: ReadyIndex, e: ReadyEntry): boolean {
-  return ix.where[e.id] === e.ticket;
+  return idGet(ix.where, e.id) === e.ticket;
 }
 
 function checkId(id: string, what: string): void {
@@ -107,7 +108,7 @@ export function readyPush(ix: ReadyIndex, item: ReadyItem): void {
   checkId(id, 'readyPush');
   if (!(Number.isSafeInteger(offset) && offset >= 0)) fail(`readyPush ${id}: offset must be a non-negative integer, got ${offset}`);
   if (!(Number.isInteger(lane) && lane >= 0 && lane < ix.lanes.length)) fail(`readyPush ${id}: lane ${lane} outside 0..${ix.lanes.length - 1}`);
-  if (typeof ix.where[id] === 'number') fail(`readyPush: message ${id} is already queued`);
+  if (idHas(ix.where, id)) fail(`readyPush: message ${id} is already queued`);
   const ticket = ix.nextSeq++ * READY_LANES_MAX + lane;
   if (!Number.isSafeInteger(ticket)) fail(`readyPush: ticket sequence exhausted at ${ix.nextSeq}`);
   const entry: ReadyEntry = { id, offset, ticket };
@@ -119,7 +120,7 @@ export function readyPush(ix: ReadyIndex, item: ReadyItem): void {
   }
   if (fifo.length === 0 || entryBefore(fifo[fifo.length - 1], entry)) fifo.push(entry);
   else returnedPush(l.returned, entry);
-  ix.where[id] = ticket;
+  idSet(ix.where, id, ticket);
   l.live++;
   ix.size++;
 }
@@ -149,7 +150,7 @@ export function readyPop(ix: ReadyIndex, accept?: (id: string) => boolean, scanM
     }
     if (entry !== null) {
       if (!isLive(ix, entry)) fail(`readyPop: took tombstone ${entry.id} from lane ${lane}`);
-      delete ix.where[entry.id];
+      idDelete(ix.where, entry.id);
       l.live--;
       ix.size--;
       laneCompact(ix, l);
@@ -290,10 +291,9 @@ function returnedSiftDown(a: ReadyEntry[], i: number, e: ReadyEntry): void {
  */
 export function readyRemove(ix: ReadyIndex, id: string): boolean {
   checkId(id, 'readyRemove');
-  const ticket = ix.where[id];
-  if (typeof ticket !== 'number') return false;
+  const ticket = idDelete(ix.where, id);
+  if (ticket === undefined) return false;
   const l = ix.lanes[ticket % READY_LANES_MAX];
-  delete ix.where[id];
   l.live--;
   l.dead++;
   ix.size--;
@@ -303,7 +303,7 @@ export function readyRemove(ix: ReadyIndex, id: string): boolean {
 }
 
 export function readyHas(ix: ReadyIndex, id: string): boolean {
-  return typeof ix.where[id] === 'number';
+  return idHas(ix.where, id);
 }
 
 export function readySize(ix: ReadyIndex): number {
@@ -393,7 +393,7 @@ export function readyCheck(ix: ReadyIndex): void {
     total += live;
   });
   if (total !== ix.size) fail(`ready index: lanes hold ${total} live entries, size says ${ix.size}`);
-  const keys = Object.keys(ix.where).length;
+  const keys = idSize(ix.where);
   if (keys !== ix.size) fail(`ready index: ${keys} ids located, ${ix.size} live`);
 }
 
@@ -413,122 +413,271 @@ export interface InflightRecord {
 }
 
 /**
- * In-flight messages in a binary min-heap ordered by `(deadline, id)`: the id breaks ties between messages delivered in
- * one microsecond, so redeliveries happen in the same order in every run. `pos[id]` is the record's index in `items`,
- * kept up to date on every move, so an ack removes any record in O(log n).
+ * In-flight messages, in `(deadline, id)` order: the id breaks ties between messages delivered in one microsecond, so
+ * redeliveries happen in the same order in every run. Deliveries are added with deadlines that never go back (now plus
+ * a fixed visibility timeout) and a broker adds one delivery's records in id order, so nearly every add extends a FIFO;
+ * an add that would break its order goes to a min-heap instead (as in a ready lane). The records themselves live in
+ * `recs`, by id; the FIFO and the heap hold entries `{id, deadline, ticket}`, live while `recs` holds the id with that
+ * ticket — an ack deletes the record and leaves its entry behind as a tombstone, dropped when it reaches the front or
+ * when tombstones outnumber live records. Nothing is shared between two places of the structure, so the checkpoint
+ * cloner's copy (which copies each reference apart) keeps working, and every operation is O(1) amortised or O(log n).
  */
 export interface InflightHeap {
-  items: InflightRecord[];
-  pos: Record<string, number>;
+  fifo: InflightEntry[];
+  head: number;
+  heap: InflightEntry[];
+  recs: IdTable<TicketedRecord>;
+  nextTicket: number;
+  /** Tombstones stored in `fifo[head..]` and `heap`. */
+  dead: number;
+}
+
+/** Where a record sits in the order: its id and deadline, and the ticket of the add that put it there. */
+export interface InflightEntry {
+  id: string;
+  deadline: Micros;
+  ticket: number;
+}
+
+interface TicketedRecord extends InflightRecord {
+  ticket: number;
 }
 
 export function inflightCreate(): InflightHeap {
-  return { items: [], pos: {} };
+  return { fifo: [], head: 0, heap: [], recs: idTableCreate<TicketedRecord>(), nextTicket: 0, dead: 0 };
 }
 
-function recordBefore(a: InflightRecord, b: InflightRecord): boolean {
+function recordBefore(a: { deadline: Micros; id: string }, b: { deadline: Micros; id: string }): boolean {
   return a.deadline < b.deadline || (a.deadline === b.deadline && a.id < b.id);
+}
+
+function liveEntry(h: InflightHeap, e: InflightEntry): boolean {
+  return idGet(h.recs, e.id)?.ticket === e.ticket;
+}
+
+/** The caller's copy of a stored record. */
+function plain(r: TicketedRecord): InflightRecord {
+  return { id: r.id, deadline: r.deadline, consumer: r.consumer, deliveries: r.deliveries };
 }
 
 /** Tracks a delivery. The heap stores a copy, so the caller's object may change afterwards. An id already in flight is a bug. */
 export function inflightAdd(h: InflightHeap, rec: InflightRecord): void {
-  const { id, deadline, consumer, deliveries } = rec;
+  inflightTrack(h, rec.id, rec.deadline, rec.consumer, rec.deliveries);
+}
+
+/** `inflightAdd` with the record's fields as arguments (the broker's hot path: no record object to build). */
+export function inflightTrack(h: InflightHeap, id: string, deadline: Micros, consumer: string, deliveries: number): void {
   checkId(id, 'inflightAdd');
   if (!(Number.isSafeInteger(deadline) && deadline >= 0)) fail(`inflightAdd ${id}: deadline must be a non-negative integer, got ${deadline}`);
   if (!(Number.isInteger(deliveries) && deliveries >= 1)) fail(`inflightAdd ${id}: deliveries must be a positive integer, got ${deliveries}`);
   if (typeof consumer !== 'string') fail(`inflightAdd ${id}: consumer must be a string`);
-  if (typeof h.pos[id] === 'number') fail(`inflightAdd: message ${id} is already in flight`);
-  const copy: InflightRecord = { id, deadline, consumer, deliveries };
-  h.items.push(copy);
-  siftUp(h, h.items.length - 1, copy);
+  if (idHas(h.recs, id)) fail(`inflightAdd: message ${id} is already in flight`);
+  const ticket = h.nextTicket++;
+  if (!Number.isSafeInteger(ticket)) fail(`inflightAdd: ticket sequence exhausted at ${ticket}`);
+  const entry: InflightEntry = { id, deadline, ticket };
+  const fifo = h.fifo;
+  if (h.head === fifo.length) {
+    fifo.length = 0;
+    h.head = 0;
+  }
+  if (fifo.length === 0 || recordBefore(fifo[fifo.length - 1], entry)) fifo.push(entry);
+  else entryPush(h.heap, entry);
+  idSet(h.recs, id, { id, deadline, consumer, deliveries, ticket });
 }
 
 /** Stops tracking `id` (an ack, a nack, a consumer gone) and returns its record, or null if it was not in flight. */
 export function inflightRemove(h: InflightHeap, id: string): InflightRecord | null {
-  checkId(id, 'inflightRemove');
-  const i = h.pos[id];
-  if (typeof i !== 'number') return null;
-  if (!(h.items[i].id === id)) fail(`inflightRemove ${id}: position map points at ${h.items[i]?.id}`);
-  return removeAt(h, i);
+  const r = drop(h, id);
+  return r === undefined ? null : plain(r);
 }
 
-/** The record with the earliest deadline, or null. The heap owns it: read, do not change. */
+/** `inflightRemove` that returns only whom the message was out to, or null (the broker's hot path: no copy). */
+export function inflightDrop(h: InflightHeap, id: string): string | null {
+  return drop(h, id)?.consumer ?? null;
+}
+
+function drop(h: InflightHeap, id: string): TicketedRecord | undefined {
+  checkId(id, 'inflightRemove');
+  const r = idDelete(h.recs, id);
+  if (r === undefined) return undefined;
+  h.dead++;
+  compact(h);
+  return r;
+}
+
+/** The earliest live entry (dropping tombstones found at the fronts), or null. */
+function front(h: InflightHeap): InflightEntry | null {
+  const fifo = h.fifo;
+  while (h.head < fifo.length && !liveEntry(h, fifo[h.head])) {
+    h.head++;
+    h.dead--;
+  }
+  while (h.heap.length > 0 && !liveEntry(h, h.heap[0])) {
+    entryPop(h.heap);
+    h.dead--;
+  }
+  if (!(h.dead >= 0)) fail(`in-flight: dropped more tombstones than it counted (${h.dead})`);
+  const f = h.head < fifo.length ? fifo[h.head] : null;
+  const r = h.heap.length > 0 ? h.heap[0] : null;
+  return r !== null && (f === null || recordBefore(r, f)) ? r : f;
+}
+
+/** The record with the earliest deadline (a copy), or null. */
 export function inflightPeek(h: InflightHeap): Readonly<InflightRecord> | null {
-  return h.items.length > 0 ? h.items[0] : null;
+  const e = front(h);
+  return e === null ? null : plain(idGet(h.recs, e.id)!);
+}
+
+/** The earliest deadline in flight, or null (no copy: the housekeeping tick asks on every arm). */
+export function inflightNextDeadline(h: InflightHeap): Micros | null {
+  return front(h)?.deadline ?? null;
 }
 
 /** Removes and returns the record with the earliest deadline if that deadline is at or before `now`, else null. */
 export function inflightPopDue(h: InflightHeap, now: Micros): InflightRecord | null {
   if (!Number.isFinite(now)) fail(`inflightPopDue: now must be finite, got ${now}`);
-  const a = h.items;
-  return a.length > 0 && a[0].deadline <= now ? removeAt(h, 0) : null;
+  const e = front(h);
+  if (e === null || e.deadline > now) return null;
+  if (h.head < h.fifo.length && h.fifo[h.head] === e) h.head++;
+  else entryPop(h.heap);
+  const r = idDelete(h.recs, e.id)!;
+  compact(h);
+  return plain(r);
 }
 
 export function inflightHas(h: InflightHeap, id: string): boolean {
-  return typeof h.pos[id] === 'number';
+  return idHas(h.recs, id);
 }
 
 export function inflightSize(h: InflightHeap): number {
-  return h.items.length;
+  return idSize(h.recs);
 }
 
 /** The ids of the first `limit` in-flight records in deadline order, for a bounded view; does not mutate the heap. */
 export function inflightIds(h: InflightHeap, limit: number): string[] {
   if (!(Number.isInteger(limit) && limit >= 0)) fail(`inflightIds: limit must be a non-negative integer, got ${limit}`);
-  return heapSmallest(h.items, recordBefore, () => true, limit).map((r) => r.id);
+  const live = (e: InflightEntry): boolean => liveEntry(h, e);
+  const back = heapSmallest(h.heap, recordBefore, live, limit);
+  const out: string[] = [];
+  let i = h.head;
+  let j = 0;
+  while (out.length < limit) {
+    while (i < h.fifo.length && !live(h.fifo[i])) i++;
+    const f = i < h.fifo.length ? h.fifo[i] : null;
+    const r = j < back.length ? back[j] : null;
+    if (r !== null && (f === null || recordBefore(r, f))) {
+      out.push(r.id);
+      j++;
+    } else if (f !== null) {
+      out.push(f.id);
+      i++;
+    } else break;
+  }
+  return out;
 }
 
-/** Checks heap order and that `pos` maps exactly the ids held to their indices. O(n): for checkers and tests. */
+/** Every record in flight (copies), in no particular order: for a leader handing everything back. */
+export function inflightAll(h: InflightHeap): InflightRecord[] {
+  const out: InflightRecord[] = [];
+  idForEach(h.recs, (_id, r) => void out.push(plain(r)));
+  return out;
+}
+
+/** Empties the structure. */
+export function inflightClear(h: InflightHeap): void {
+  h.fifo = [];
+  h.head = 0;
+  h.heap = [];
+  h.recs = idTableCreate<TicketedRecord>();
+  h.dead = 0;
+}
+
+/** Checks order, liveness and counts, and that every record has exactly one live entry. O(n): for checkers and tests. */
 export function inflightCheck(h: InflightHeap): void {
-  const a = h.items;
-  for (let i = 0; i < a.length; i++) {
-    if (i > 0 && recordBefore(a[i], a[(i - 1) >> 1])) fail(`in-flight heap out of order at ${i}`);
-    if (h.pos[a[i].id] !== i) fail(`in-flight ${a[i].id} sits at ${i}, position map says ${h.pos[a[i].id]}`);
+  if (!(h.head >= 0 && h.head <= h.fifo.length)) fail(`in-flight: head ${h.head} outside its FIFO of ${h.fifo.length}`);
+  let live = 0;
+  let stored = 0;
+  const seen = new Set<string>();
+  const count = (e: InflightEntry): void => {
+    stored++;
+    if (!liveEntry(h, e)) return;
+    live++;
+    if (seen.has(e.id)) fail(`in-flight ${e.id} has two live entries`);
+    seen.add(e.id);
+    const r = idGet(h.recs, e.id)!;
+    if (r.deadline !== e.deadline) fail(`in-flight ${e.id}: entry deadline ${e.deadline}, record ${r.deadline}`);
+  };
+  for (let i = h.head; i < h.fifo.length; i++) {
+    count(h.fifo[i]);
+    if (i > h.head && !recordBefore(h.fifo[i - 1], h.fifo[i])) fail(`in-flight FIFO out of order at ${i}`);
   }
-  const keys = Object.keys(h.pos).length;
-  if (keys !== a.length) fail(`in-flight position map holds ${keys} ids for ${a.length} records`);
+  for (let i = 0; i < h.heap.length; i++) {
+    count(h.heap[i]);
+    if (i > 0 && recordBefore(h.heap[i], h.heap[(i - 1) >> 1])) fail(`in-flight heap out of order at ${i}`);
+  }
+  if (live !== idSize(h.recs) || stored - live !== h.dead) fail(`in-flight holds ${live} live entries and ${stored - live} tombstones; counted ${idSize(h.recs)}, ${h.dead}`);
 }
 
-function removeAt(h: InflightHeap, i: number): InflightRecord {
-  const a = h.items;
-  const rec = a[i];
-  const last = a.pop()!;
-  delete h.pos[rec.id];
-  if (i < a.length) {
-    if (i > 0 && recordBefore(last, a[(i - 1) >> 1])) siftUp(h, i, last);
-    else siftDown(h, i, last);
+/**
+ * Keeps memory proportional to the records in flight: rebuilds both halves without tombstones once they are at least
+ * 64 and outnumber the live records, and shifts the FIFO's consumed prefix out once it is long. O(1) amortised.
+ */
+function compact(h: InflightHeap): void {
+  const size = idSize(h.recs);
+  if (h.dead >= 64 && h.dead > size) {
+    const fifo = h.fifo;
+    let n = 0;
+    for (let i = h.head; i < fifo.length; i++) if (liveEntry(h, fifo[i])) fifo[n++] = fifo[i];
+    fifo.length = n;
+    h.head = 0;
+    const heap = h.heap;
+    let m = 0;
+    for (let i = 0; i < heap.length; i++) if (liveEntry(h, heap[i])) heap[m++] = heap[i];
+    heap.length = m;
+    for (let i = (m >> 1) - 1; i >= 0; i--) entrySiftDown(heap, i, heap[i]);
+    if (n + m !== size) fail(`in-flight rebuilt to ${n + m} live entries but holds ${size} records`);
+    h.dead = 0;
   }
-  return rec;
+  if (h.head === h.fifo.length) {
+    h.fifo.length = 0;
+    h.head = 0;
+  } else if (h.head >= FIFO_COMPACT_MIN && h.head * 2 >= h.fifo.length) {
+    h.fifo.copyWithin(0, h.head);
+    h.fifo.length -= h.head;
+    h.head = 0;
+  }
 }
 
-/** Places `rec` at index `i` or above, moving larger parents down into the hole and updating their positions. */
-function siftUp(h: InflightHeap, i: number, rec: InflightRecord): void {
-  const a = h.items;
+function entryPush(a: InflightEntry[], e: InflightEntry): void {
+  let i = a.length;
+  a.push(e);
   while (i > 0) {
     const p = (i - 1) >> 1;
-    if (!recordBefore(rec, a[p])) break;
+    if (!recordBefore(e, a[p])) break;
     a[i] = a[p];
-    h.pos[a[i].id] = i;
     i = p;
   }
-  a[i] = rec;
-  h.pos[rec.id] = i;
+  a[i] = e;
 }
 
-function siftDown(h: InflightHeap, i: number, rec: InflightRecord): void {
-  const a = h.items;
+function entryPop(a: InflightEntry[]): InflightEntry {
+  const top = a[0];
+  const last = a.pop()!;
+  if (a.length > 0) entrySiftDown(a, 0, last);
+  return top;
+}
+
+function entrySiftDown(a: InflightEntry[], i: number, e: InflightEntry): void {
   const n = a.length;
   for (;;) {
     let c = 2 * i + 1;
     if (c >= n) break;
     if (c + 1 < n && recordBefore(a[c + 1], a[c])) c++;
-    if (!recordBefore(a[c], rec)) break;
+    if (!recordBefore(a[c], e)) break;
     a[i] = a[c];
-    h.pos[a[i].id] = i;
     i = c;
   }
-  a[i] = rec;
-  h.pos[rec.id] = i;
+  a[i] = e;
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

@@ -1,21 +1,25 @@
 import { fail } from '../kernel/assert.ts';
 import { ms } from '../kernel/time.ts';
 import type { Message, NodeContext, NodeId } from '../kernel/types.ts';
-import { leaderAppend, quorumOf, raftReplicaOf, registerMachine, type RaftMemory } from '../raft/replica.ts';
+import { commandIndex, leaderAppend, quorumOf, raftReplicaOf, registerMachine, type RaftMemory } from '../raft/replica.ts';
 import type { Entry, Role } from '../raft/types.ts';
 import {
-  inflightAdd, inflightCreate, inflightHas, inflightIds, inflightPeek, inflightPopDue, inflightRemove, inflightSize,
+  inflightAdd, inflightAll, inflightClear, inflightCreate, inflightDrop, inflightIds, inflightNextDeadline, inflightPopDue, inflightRemove, inflightSize, inflightTrack,
   readyCreate, readyHas, readyIds, readyLaneSizes, readyPeekOldest, readyPop, readyPush, readyRemove, readySize,
   type InflightHeap, type InflightRecord, type ReadyIndex,
 } from './index.ts';
+import { checkNodeConfig } from './config.ts';
+import { idDelete, idForEach, idGet, idSet, idSize, idTableCreate, type IdTable } from './idtable.ts';
 import { PARTITION_DEFAULTS, type Delivered, type MqCommand, type MqMessage, type MqRpc, type PartitionConfig } from './types.ts';
 
 /**
  * A partition replica: a Raft replica whose state machine is the broker's index of the lecture. Every replica applies
- * the same committed commands (produce, ack, requeue, dead, expire), so each holds the messages not yet acknowledged
- * in priority lanes by log offset, and the dead-letter store. The leader alone delivers: it moves messages from the
- * lanes into its in-flight min-heap ordered by redelivery deadline, and puts them back when a deadline passes.
- * Consumers only ever see committed messages (Kafka's high watermark), because the lanes fill on apply.
+ * the same committed commands (produce, ack, requeue, dead, expire), so each holds the messages not yet acknowledged,
+ * with their log offsets, and the dead-letter store. The leader alone delivers: it keeps them in priority lanes by
+ * offset (built from the unacknowledged messages when it takes over), moves them from the lanes into its in-flight
+ * index ordered by redelivery deadline, and puts them back when a deadline passes. Consumers only ever see committed
+ * messages (Kafka's high watermark), because the lanes fill on apply. The replicated state is snapshotted with the
+ * log (§7), so the log is compacted as a broker's must be (`PARTITION_RAFT_DEFAULTS`).
  */
 export interface Stored {
   m: MqMessage;
@@ -50,26 +54,51 @@ interface Subscriber {
 export interface PartitionState {
   cfg: PartitionConfig;
   /** Every message not acknowledged, dead-lettered or expired, by id. */
-  msgs: Record<string, Stored>;
+  msgs: IdTable<Stored>;
+  /**
+   * Leader only: the delivery index, messages waiting in their lanes. Followers keep just `msgs` — only the leader
+   * delivers — and a new leader builds its lanes from them (everything unacknowledged is ready: nothing is in flight).
+   */
   ready: ReadyIndex;
   /** Leader only: delivered, waiting for an ack. */
   inflight: InflightHeap;
   dead: { count: number; recent: string[] };
   counts: { produced: number; acked: number; dead: number; expired: number; requeued: number; delivered: number; dupAcks: number };
   /** Ids dead-lettered or expired (not acked), so a late ack can be reported. Bounded to the recent ones. */
-  gone: Record<string, 'dead' | 'expired'>;
+  gone: IdTable<'dead' | 'expired'>;
   goneOrder: string[];
   /** Leader only: producers waiting for acks=quorum. */
   waiters: Waiter[];
   fetches: PendingFetch[];
   subscribers: Subscriber[];
   /** Leader only, `replicatedAcks` off: acks the leader knows and its followers never learn. */
-  localAcks: Record<string, true>;
+  localAcks: IdTable<true>;
   /** Leader only: the consumers owning this partition, as the control plane last said (null: never told). */
   owners: { list: readonly NodeId[]; epoch: number; seq: number } | null;
 }
 
+/**
+ * The partition's replicated state in a snapshot (§7 log compaction): the messages not yet acknowledged, with their
+ * offsets and delivery counts, the dead-letter store's summary, the counters and the recently dead or expired ids.
+ * Lanes are rebuilt from the messages; what only the leader keeps (in-flight heap, waiting producers, pulls, push
+ * subscriptions) is not replicated, so a replica restored from a snapshot starts it empty, as a follower does.
+ */
+export interface PartitionSnapshot {
+  msgs: readonly Readonly<Stored>[];
+  dead: { readonly count: number; readonly recent: readonly string[] };
+  counts: Readonly<PartitionState['counts']>;
+  gone: readonly (readonly [string, 'dead' | 'expired'])[];
+}
+
 const GONE_MAX = 10_000;
+
+/**
+ * A partition's Raft settings by default. Its log is compacted, as a broker's must be: every 512 applied entries
+ * (batches of messages, acks) it snapshots its index and keeps 128 entries before the snapshot for followers a little
+ * behind. Its leader replicates what arrives within 1 ms in one AppendEntries (the producers' batches of one linger
+ * period arrive together), and sends heartbeats only to followers that got nothing else for a heartbeat interval.
+ */
+export const PARTITION_RAFT_DEFAULTS = { snapshotEntries: 512, snapshotKeepEntries: 128, replicateLingerMs: 4, heartbeatWhenIdle: true } as const;
 const DEAD_RECENT_MAX = 50;
 const TICK_MS = 50;
 
@@ -81,9 +110,9 @@ registerMachine('mq', {
     const cfg = { ...PARTITION_DEFAULTS, ...(config as Partial<PartitionConfig>) } as PartitionConfig;
     if (!(cfg.topic && cfg.partition)) fail('mq partition: topic and partition are required');
     return {
-      cfg, msgs: {}, ready: readyCreate(cfg.lanes), inflight: inflightCreate(), dead: { count: 0, recent: [] },
+      cfg, msgs: idTableCreate<Stored>(), ready: readyCreate(cfg.lanes), inflight: inflightCreate(), dead: { count: 0, recent: [] },
       counts: { produced: 0, acked: 0, dead: 0, expired: 0, requeued: 0, delivered: 0, dupAcks: 0 },
-      gone: {}, goneOrder: [], waiters: [], fetches: [], subscribers: [], localAcks: {}, owners: null,
+      gone: idTableCreate<'dead' | 'expired'>(), goneOrder: [], waiters: [], fetches: [], subscribers: [], localAcks: idTableCreate<true>(), owners: null,
     } satisfies PartitionState;
   },
   apply,
@@ -92,19 +121,69 @@ registerMachine('mq', {
   roleChanged,
   committed: (m, ctx) => answerWaiters(m, ctx),
   replicated: (m, ctx) => answerWaiters(m, ctx),
+  snapshot,
+  restore,
 });
 
-export const mqPartition = raftReplicaOf(
+/** §7: the replicated state as deeply frozen plain data, and its size (messages' bytes plus a little per record). */
+function snapshot(m: RaftMemory): { data: PartitionSnapshot; bytes: number } {
+  const s = sm(m);
+  const msgs: Readonly<Stored>[] = [];
+  let bytes = 64;
+  idForEach(s.msgs, (_id, st) => {
+    msgs.push(Object.freeze({ m: st.m, offset: st.offset, deliveries: st.deliveries }));
+    bytes += st.m.bytes + 24;
+  });
+  const gone: (readonly [string, 'dead' | 'expired'])[] = [];
+  for (const id of s.goneOrder) {
+    gone.push(Object.freeze([id, idGet(s.gone, id)!] as const));
+    bytes += id.length + 4;
+  }
+  bytes += 16 * s.dead.recent.length;
+  const data: PartitionSnapshot = {
+    msgs: Object.freeze(msgs),
+    dead: Object.freeze({ count: s.dead.count, recent: Object.freeze([...s.dead.recent]) }),
+    counts: Object.freeze({ ...s.counts }),
+    gone: Object.freeze(gone),
+  };
+  return { data: Object.freeze(data), bytes };
+}
+
+/** Replaces the replica's state with a snapshot's: every message back in its lane, nothing in flight. */
+function restore(m: RaftMemory, data: unknown): void {
+  const s = sm(m);
+  const d = data as PartitionSnapshot;
+  s.msgs = idTableCreate<Stored>();
+  s.ready = readyCreate(s.cfg.lanes);
+  s.inflight = inflightCreate();
+  for (const st of d.msgs) idSet(s.msgs, st.m.id, { m: st.m, offset: st.offset, deliveries: st.deliveries });
+  s.dead = { count: d.dead.count, recent: [...d.dead.recent] };
+  s.counts = { ...d.counts };
+  s.gone = idTableCreate<'dead' | 'expired'>();
+  s.goneOrder = [];
+  for (const [id, why] of d.gone) {
+    idSet(s.gone, id, why);
+    s.goneOrder.push(id);
+  }
+  s.waiters = [];
+  s.fetches = [];
+  s.subscribers = [];
+  s.localAcks = idTableCreate<true>();
+  s.owners = null;
+}
+
+const replicaKind = raftReplicaOf(
   'mq-partition',
   'mq',
   (m) => {
     const s = sm(m);
+    const leads = m.role === 'leader';
     return {
       partition: s.cfg.partition,
       topic: s.cfg.topic,
-      ready: readySize(s.ready),
-      lanes: readyLaneSizes(s.ready),
-      readyIds: readyIds(s.ready, 20),
+      ready: waiting(m),
+      lanes: leads ? readyLaneSizes(s.ready) : null,
+      readyIds: leads ? readyIds(s.ready, 20) : [],
       inflight: inflightSize(s.inflight),
       inflightIds: inflightIds(s.inflight, 20),
       dead: { count: s.dead.count, recent: [...s.dead.recent] },
@@ -114,21 +193,41 @@ export const mqPartition = raftReplicaOf(
       subscribers: s.subscribers.map((x) => ({ consumer: x.consumer, out: x.out, window: x.window })),
     };
   },
-  (m) => ({ partition: sm(m).cfg.partition, ready: readySize(sm(m).ready), inflight: inflightSize(sm(m).inflight), dead: sm(m).dead.count }),
+  (m) => ({ partition: sm(m).cfg.partition, ready: waiting(m), inflight: inflightSize(sm(m).inflight), dead: sm(m).dead.count }),
+  PARTITION_RAFT_DEFAULTS,
 );
+
+/** The partition replica kind: its config (Raft settings plus `machine`, the partition's) is checked when it boots. */
+export const mqPartition: typeof replicaKind = {
+  ...replicaKind,
+  boot(config, disk, ctx) {
+    checkNodeConfig('mq-partition', ctx.id, config);
+    return replicaKind.boot(config, disk, ctx);
+  },
+};
+
+/** Messages waiting for delivery: the leader's lanes; on a follower, every unacknowledged message. */
+function waiting(m: RaftMemory): number {
+  const s = sm(m);
+  return m.role === 'leader' ? readySize(s.ready) : idSize(s.msgs);
+}
 
 // ---- the replicated state machine ---------------------------------------------------------------------------------
 
 function apply(m: RaftMemory, e: Entry, ctx: Ctx): void {
   const s = sm(m);
   const c = e.cmd as MqCommand;
+  const leads = m.role === 'leader';
   switch (c.op) {
     case 'produce': {
+      // Only a non-idempotent producer's retry (its batch id carries `#attempt`) can repeat messages already here: an
+      // idempotent retry keeps its batch id and is never appended twice (see `commandIndex`).
+      const retried = c.batch.includes('#');
       for (let i = 0; i < c.msgs.length; i++) {
         const msg = c.msgs[i];
-        if (s.msgs[msg.id] !== undefined || s.gone[msg.id] !== undefined) continue; // a duplicate batch (no idempotence)
-        s.msgs[msg.id] = { m: msg, offset: e.index * 1024 + i, deliveries: 0 };
-        readyPush(s.ready, { id: msg.id, offset: e.index * 1024 + i, lane: Math.min(msg.lane, s.cfg.lanes - 1) });
+        if (retried && (idGet(s.msgs, msg.id) !== undefined || (s.goneOrder.length > 0 && idGet(s.gone, msg.id) !== undefined))) continue; // a duplicate batch
+        idSet(s.msgs, msg.id, { m: msg, offset: e.index * 1024 + i, deliveries: 0 });
+        if (leads) readyPush(s.ready, { id: msg.id, offset: e.index * 1024 + i, lane: Math.min(msg.lane, s.cfg.lanes - 1) });
         s.counts.produced++;
       }
       if (m.role === 'leader') {
@@ -139,20 +238,18 @@ function apply(m: RaftMemory, e: Entry, ctx: Ctx): void {
     }
     case 'ack':
       for (const id of c.ids) {
-        const st = s.msgs[id];
+        const st = idDelete(s.msgs, id);
         if (st === undefined) {
-          if (s.gone[id] === 'dead' && m.role === 'leader') ctx.note('acked-after-dead', { partition: s.cfg.partition, id });
+          if (s.goneOrder.length > 0 && idGet(s.gone, id) === 'dead' && leads) ctx.note('acked-after-dead', { partition: s.cfg.partition, id });
           continue;
         }
-        delete s.msgs[id];
-        if (readyHas(s.ready, id)) readyRemove(s.ready, id);
-        if (m.role === 'leader' && inflightHas(s.inflight, id)) inflightRemove(s.inflight, id);
+        if (leads && !readyRemove(s.ready, id)) inflightDrop(s.inflight, id);
         s.counts.acked++;
       }
       return;
     case 'requeue':
       for (let i = 0; i < c.ids.length; i++) {
-        const st = s.msgs[c.ids[i]];
+        const st = idGet(s.msgs, c.ids[i]);
         if (st !== undefined) st.deliveries = Math.max(st.deliveries, c.deliveries[i]);
       }
       s.counts.requeued += c.ids.length;
@@ -160,11 +257,9 @@ function apply(m: RaftMemory, e: Entry, ctx: Ctx): void {
     case 'dead':
     case 'expire':
       for (const id of c.ids) {
-        const st = s.msgs[id];
+        const st = idDelete(s.msgs, id);
         if (st === undefined) continue;
-        delete s.msgs[id];
-        if (readyHas(s.ready, id)) readyRemove(s.ready, id);
-        if (inflightHas(s.inflight, id)) inflightRemove(s.inflight, id);
+        if (leads && !readyRemove(s.ready, id)) inflightDrop(s.inflight, id);
         forget(s, id, c.op === 'dead' ? 'dead' : 'expired');
         if (c.op === 'dead') {
           s.dead.count++;
@@ -181,9 +276,9 @@ function apply(m: RaftMemory, e: Entry, ctx: Ctx): void {
 }
 
 function forget(s: PartitionState, id: string, why: 'dead' | 'expired'): void {
-  s.gone[id] = why;
+  idSet(s.gone, id, why);
   s.goneOrder.push(id);
-  if (s.goneOrder.length > GONE_MAX) delete s.gone[s.goneOrder.shift()!];
+  if (s.goneOrder.length > GONE_MAX) idDelete(s.gone, s.goneOrder.shift()!);
 }
 
 // ---- requests -----------------------------------------------------------------------------------------------------
@@ -193,9 +288,10 @@ function receive(m: RaftMemory, msg: Message, ctx: Ctx): boolean {
   const s = sm(m);
   switch (body.kind) {
     case 'status?': {
-      const oldest = readyPeekOldest(s.ready);
-      const lagMs = oldest === null ? 0 : (ctx.now - s.msgs[oldest.id].m.at) / 1000;
-      const reply: MqRpc = { kind: 'status', partition: s.cfg.partition, role: m.role, term: m.term, leader: m.leader, ready: readySize(s.ready), inflight: inflightSize(s.inflight), lagMs };
+      // The control plane reads depth and lag from the leader (a follower delivers nothing: it reports its backlog).
+      const oldest = m.role === 'leader' ? readyPeekOldest(s.ready) : null;
+      const lagMs = oldest === null ? 0 : (ctx.now - idGet(s.msgs, oldest.id)!.m.at) / 1000;
+      const reply: MqRpc = { kind: 'status', partition: s.cfg.partition, role: m.role, term: m.term, leader: m.leader, ready: waiting(m), inflight: inflightSize(s.inflight), lagMs };
       if (m.role === 'leader') {
         // Sampled at the control plane's poll (every 100 ms): the queue's depth and age per partition, for the charts.
         ctx.observe(`depth.${s.cfg.partition}`, readySize(s.ready) + inflightSize(s.inflight));
@@ -259,13 +355,17 @@ function produce(m: RaftMemory, producer: NodeId, p: Extract<MqRpc, { kind: 'pro
     ctx.note('produce-refused', { partition: s.cfg.partition, batch: p.batch, reason: 'not leader', leaderHint: m.leader });
     return reply(false, 'not leader', 0);
   }
+  const known = commandIndex(m, p.batch);
+  if (known === 'stale') {
+    // Below the producer's low-water mark: it had its answer long ago, and this is a late copy (a duplicated packet).
+    return void ctx.note('stale-batch', { partition: s.cfg.partition, batch: p.batch });
+  }
   let msgs = p.msgs;
   let bytes = 0;
   if (s.cfg.dropFields.length > 0) msgs = msgs.map((x) => transform(x, s.cfg.dropFields));
   for (let i = 0; i < msgs.length; i++) bytes += msgs[i].bytes;
-  const known = m.ids[p.batch];
   const cmd: MqCommand = { op: 'produce', producer, batch: p.batch, msgs: Object.freeze(msgs) };
-  const index = leaderAppend(m, ctx, Object.freeze(cmd), p.batch, 32 + bytes);
+  const index = leaderAppend(m, ctx, Object.freeze(cmd), p.batch, 32 + bytes, p.low);
   if (known !== undefined) ctx.note('duplicate-batch', { partition: s.cfg.partition, batch: p.batch, index });
   if (p.acks === 'leader') return reply(true, '', index);
   if (p.acks === 'quorum') {
@@ -311,12 +411,13 @@ function ack(m: RaftMemory, consumer: NodeId, ids: readonly string[], ctx: Ctx):
   if (!owns(s, consumer)) return void ctx.note('ack-refused', { partition: s.cfg.partition, consumer, n: ids.length, reason: 'not the owner' });
   const fresh: string[] = [];
   for (const id of ids) {
-    const rec = inflightHas(s.inflight, id) ? inflightRemove(s.inflight, id) : null;
-    if (rec !== null) {
-      const sub = s.subscribers.find((x) => x.consumer === rec.consumer);
+    const to = inflightDrop(s.inflight, id);
+    if (to !== null && s.subscribers.length > 0) {
+      const sub = s.subscribers.find((x) => x.consumer === to);
       if (sub && sub.out > 0) sub.out--;
     }
-    if (s.localAcks[id] || (s.msgs[id] === undefined && s.gone[id] !== 'dead')) {
+    const local = idSize(s.localAcks) > 0 && idGet(s.localAcks, id) === true;
+    if (local || (idGet(s.msgs, id) === undefined && !(s.goneOrder.length > 0 && idGet(s.gone, id) === 'dead'))) {
       s.counts.dupAcks++;
       continue;
     }
@@ -327,9 +428,8 @@ function ack(m: RaftMemory, consumer: NodeId, ids: readonly string[], ctx: Ctx):
     leaderAppend(m, ctx, Object.freeze({ op: 'ack', ids: Object.freeze(fresh) } satisfies MqCommand), undefined, 16 + 12 * fresh.length);
   } else {
     for (const id of fresh) {
-      if (s.msgs[id] === undefined) continue;
-      s.localAcks[id] = true;
-      delete s.msgs[id];
+      if (idDelete(s.msgs, id) === undefined) continue;
+      idSet(s.localAcks, id, true);
       if (readyHas(s.ready, id)) readyRemove(s.ready, id);
       s.counts.acked++;
     }
@@ -377,23 +477,25 @@ function take(m: RaftMemory, ctx: Ctx, consumer: NodeId, max: number, laneFilter
   const expired: string[] = [];
   const ttlUs = ms(s.cfg.ttlMs);
   const accept = laneFilter < 0 && keyPrefix === '' ? undefined : (id: string) => {
-    const x = s.msgs[id].m;
+    const x = idGet(s.msgs, id)!.m;
     return (laneFilter < 0 || x.lane <= laneFilter) && x.key.startsWith(keyPrefix);
   };
   const deadline = ctx.now + ms(s.cfg.visibilityMs);
   while (out.length < max) {
     const item = readyPop(s.ready, accept);
     if (item === null) break;
-    const st = s.msgs[item.id];
+    const st = idGet(s.msgs, item.id)!;
     if (ttlUs > 0 && ctx.now - st.m.at >= ttlUs) {
       expired.push(item.id);
       continue;
     }
     st.deliveries++;
-    inflightAdd(s.inflight, { id: item.id, deadline, consumer, deliveries: st.deliveries });
-    // Frozen: the same object travels on to the sink, and the trace hash memoises frozen objects.
+    // Frozen: the same object travels on to the consumer and the sink.
     out.push(Object.freeze({ m: st.m, partition: s.cfg.partition, offset: st.offset, deliveries: st.deliveries }));
   }
+  // In flight in id order: one delivery's records share their deadline, so they extend the in-flight FIFO in order.
+  const byId = out.length > 1 ? [...out].sort((a, b) => (a.m.id < b.m.id ? -1 : a.m.id > b.m.id ? 1 : 0)) : out;
+  for (const d of byId) inflightTrack(s.inflight, d.m.id, deadline, consumer, d.deliveries);
   if (expired.length > 0) expire(m, ctx, expired);
   if (out.length > 0) ticking(m, ctx);
   return out;
@@ -404,7 +506,8 @@ function deliver(m: RaftMemory, ctx: Ctx, consumer: NodeId, msgs: Delivered[]): 
   s.counts.delivered += msgs.length;
   let bytes = 32;
   for (const d of msgs) bytes += d.m.bytes;
-  const r: MqRpc = { kind: 'deliver', partition: s.cfg.partition, msgs, ok: true, reason: '', leaderHint: m.id };
+  // Frozen: a consumer that processes the delivery as one chunk hands this same array on to its sink.
+  const r: MqRpc = { kind: 'deliver', partition: s.cfg.partition, msgs: Object.freeze(msgs), ok: true, reason: '', leaderHint: m.id };
   ctx.send(consumer, 'deliver', r, bytes);
 }
 
@@ -424,11 +527,12 @@ function ownersChanged(m: RaftMemory, ctx: Ctx, o: Extract<MqRpc, { kind: 'owner
   if (cur !== null && (o.epoch < cur.epoch || (o.epoch === cur.epoch && o.seq <= cur.seq))) return; // an older notice
   s.owners = { list: o.owners, epoch: o.epoch, seq: o.seq };
   const released: InflightRecord[] = [];
-  for (const id of inflightIds(s.inflight, Number.MAX_SAFE_INTEGER)) {
-    const rec = inflightRemove(s.inflight, id)!;
-    if (o.owners.includes(rec.consumer)) inflightAdd(s.inflight, rec);
-    else released.push(rec);
+  for (const rec of inflightAll(s.inflight)) {
+    if (o.owners.includes(rec.consumer)) continue;
+    released.push(inflightRemove(s.inflight, rec.id)!);
   }
+  // Released in deadline order, as the heap would have handed them back.
+  released.sort((a, b) => a.deadline - b.deadline || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (released.length === 0) return;
   requeue(m, ctx, released);
   ctx.note('released', { partition: s.cfg.partition, owners: o.owners, n: released.length });
@@ -442,7 +546,7 @@ function requeue(m: RaftMemory, ctx: Ctx, records: readonly InflightRecord[]): v
   const counts: number[] = [];
   const dead: string[] = [];
   for (const r of records) {
-    const st = s.msgs[r.id];
+    const st = idGet(s.msgs, r.id);
     const sub = s.subscribers.find((x) => x.consumer === r.consumer);
     if (sub && sub.out > 0) sub.out--;
     if (st === undefined) continue;
@@ -474,7 +578,7 @@ function tick(m: RaftMemory, name: string, ctx: Ctx): boolean {
   if (s.cfg.ttlMs > 0) {
     const expired: string[] = [];
     const ttlUs = ms(s.cfg.ttlMs);
-    for (let o = readyPeekOldest(s.ready); o !== null && ctx.now - s.msgs[o.id].m.at >= ttlUs && expired.length < 10_000; o = readyPeekOldest(s.ready)) {
+    for (let o = readyPeekOldest(s.ready); o !== null && ctx.now - idGet(s.msgs, o.id)!.m.at >= ttlUs && expired.length < 10_000; o = readyPeekOldest(s.ready)) {
       readyRemove(s.ready, o.id);
       expired.push(o.id);
     }
@@ -497,27 +601,26 @@ function ticking(m: RaftMemory, ctx: Ctx): void {
   const busy = inflightSize(s.inflight) > 0 || s.fetches.length > 0 || s.subscribers.length > 0 || (s.cfg.ttlMs > 0 && readySize(s.ready) > 0);
   if (!busy) return;
   let next = ms(TICK_MS);
-  const head = inflightPeek(s.inflight);
-  if (head !== null) next = Math.min(next, Math.max(1, head.deadline - ctx.now));
+  const head = inflightNextDeadline(s.inflight);
+  if (head !== null) next = Math.min(next, Math.max(1, head - ctx.now));
   for (const f of s.fetches) next = Math.min(next, Math.max(1, f.until - ctx.now));
   ctx.setTimer('mq', next);
 }
 
 /**
  * Leadership is where delivery lives. A new leader starts with no messages in flight: what the old leader had out is
- * delivered again when asked (at-least-once). A leader that steps down puts its in-flight messages back in their
- * lanes, fails its waiting producers and drops pulls and push subscriptions; clients find the new leader.
+ * delivered again when asked (at-least-once). It builds its lanes from every message not yet acknowledged in the log,
+ * in offset order. A leader that steps down drops its lanes and in-flight heap — everything in them is still in
+ * `msgs`, as is what waited for an ack, a requeue or an expiry to commit (those commands may never commit; if they do,
+ * applying them removes it) — fails its waiting producers and drops pulls and push subscriptions; clients find the
+ * new leader.
  */
 function roleChanged(m: RaftMemory, ctx: Ctx, from: Role): void {
   const s = sm(m);
+  if (m.role === 'leader') return buildLanes(s);
   if (from !== 'leader') return;
-  // Everything not yet acknowledged in the log goes back in its lane: what was in flight, and what waited for an ack,
-  // a requeue or an expiry to commit (those commands may never commit; if they do, applying them removes it again).
-  for (const id of inflightIds(s.inflight, Number.MAX_SAFE_INTEGER)) inflightRemove(s.inflight, id);
-  for (const id in s.msgs) {
-    const st = s.msgs[id];
-    if (!readyHas(s.ready, id)) readyPush(s.ready, { id, offset: st.offset, lane: Math.min(st.m.lane, s.cfg.lanes - 1) });
-  }
+  inflightClear(s.inflight);
+  s.ready = readyCreate(s.cfg.lanes);
   for (const w of s.waiters) {
     ctx.send(w.producer, 'produce-reply', { kind: 'produce-reply', batch: w.batch, partition: s.cfg.partition, ok: false, reason: 'leader stepped down', leaderHint: null, index: 0 } satisfies MqRpc, 40);
   }
@@ -525,7 +628,16 @@ function roleChanged(m: RaftMemory, ctx: Ctx, from: Role): void {
   s.waiters = [];
   s.fetches = [];
   s.subscribers = [];
-  s.localAcks = {};
+  s.localAcks = idTableCreate<true>();
   s.owners = null;
   ctx.cancelTimer('mq');
+}
+
+/** The new leader's lanes: every unacknowledged message, pushed in offset order (each lane's FIFO stays sorted). */
+function buildLanes(s: PartitionState): void {
+  if (!(readySize(s.ready) === 0 && inflightSize(s.inflight) === 0)) fail('mq: a new leader already has lanes or messages in flight');
+  const all: Stored[] = [];
+  idForEach(s.msgs, (_id, st) => void all.push(st));
+  all.sort((a, b) => a.offset - b.offset);
+  for (const st of all) readyPush(s.ready, { id: st.m.id, offset: st.offset, lane: Math.min(st.m.lane, s.cfg.lanes - 1) });
 }

@@ -1,6 +1,7 @@
 import { fail } from '../kernel/assert.ts';
 import type { NodeBehavior } from '../kernel/types.ts';
-import { splitId, type MqRpc, type SinkConfig } from './types.ts';
+import { checkNodeConfig } from './config.ts';
+import { idSeq, type MqRpc, type SinkConfig } from './types.ts';
 
 /**
  * Where consumers put their results (a database, the next service). Its `processed` notes are what "delivered" means
@@ -12,8 +13,11 @@ export interface SinkState {
   cfg: SinkConfig;
   /** Ids written, when deduplicating. */
   seen: Record<string, 1>;
-  /** Highest producer sequence written per producer, partition, lane and key, to spot reordering within a key. */
-  lastSeq: Record<string, number>;
+  /**
+   * Highest producer sequence written per partition, priority lane and producer (`partition|lane|producer`), then per
+   * key, to spot reordering within a key.
+   */
+  lastSeq: Record<string, Record<string, number>>;
   counts: { writes: number; processed: number; deduped: number; reordered: number };
 }
 
@@ -21,7 +25,8 @@ const LANE_METRIC = Array.from({ length: 16 }, (_, i) => `e2eLatencyMs.lane${i}`
 
 export const mqSink: NodeBehavior<SinkState, Partial<SinkConfig>> = {
   kind: 'mq-sink',
-  boot(config, disk) {
+  boot(config, disk, ctx) {
+    checkNodeConfig('mq-sink', ctx.id, config);
     const cfg: SinkConfig = { dedupe: false, ...config };
     const seen: Record<string, 1> = {};
     for (const id of (disk.seen as string[] | undefined) ?? []) seen[id] = 1;
@@ -37,6 +42,9 @@ export const mqSink: NodeBehavior<SinkState, Partial<SinkConfig>> = {
     const ids: string[] = [];
     let deduped = 0;
     let reordered = 0;
+    // The items of one write come in runs from one partition, lane and producer: their group is looked up once a run.
+    let group: Record<string, number> = {};
+    let groupOf: { partition: string; lane: number; pid: string } | null = null;
     for (const d of body.items) {
       if (s.cfg.dedupe) {
         if (s.seen[d.m.id] === 1) {
@@ -51,10 +59,16 @@ export const mqSink: NodeBehavior<SinkState, Partial<SinkConfig>> = {
       ctx.observe(LANE_METRIC[d.m.lane] ?? `e2eLatencyMs.lane${d.m.lane}`, latencyMs);
       // Reordering within a key: a first delivery older than one already written from the same producer, partition,
       // priority lane and key — the order a queue promises (Kafka: within a partition; lanes overtake each other).
-      const [pid, seq] = splitId(d.m.id);
-      const k = `${pid}|${d.partition}|${d.m.lane}|${d.m.key}`;
-      const last = s.lastSeq[k];
-      if (last === undefined || seq > last) s.lastSeq[k] = seq;
+      const id = d.m.id;
+      const dash = id.lastIndexOf('-');
+      const seq = idSeq(id, dash);
+      if (groupOf === null || groupOf.partition !== d.partition || groupOf.lane !== d.m.lane || dash !== groupOf.pid.length || !id.startsWith(groupOf.pid)) {
+        groupOf = { partition: d.partition, lane: d.m.lane, pid: id.slice(0, dash) };
+        group = s.lastSeq[`${d.partition}|${d.m.lane}|${groupOf.pid}`] ??= {};
+      }
+      if (d.m.key === '__proto__') continue; // the one key a plain object cannot hold
+      const last = group[d.m.key];
+      if (last === undefined || seq > last) group[d.m.key] = seq;
       else if (seq < last && d.deliveries === 1) reordered++;
     }
     s.counts.reordered += reordered;

@@ -167,6 +167,12 @@ export interface ConsumerConfig {
   semantics: Semantics;
   /** Time to process one message. */
   processMs: number;
+  /**
+   * Work per chunk: the consumer processes its buffer in chunks of as many messages as this much processing takes (at
+   * least one), and writes and acknowledges each chunk as one batch (a Kafka consumer processes a poll's records, then
+   * commits).
+   */
+  chunkMs: number;
   /** Messages a pull asks for at most. */
   fetchMax: number;
   /** Messages the consumer can hold; a push beyond it is dropped on the floor (the consumer is overrun). */
@@ -192,6 +198,7 @@ export const CONSUMER_DEFAULTS: Omit<ConsumerConfig, 'topic' | 'group'> = {
   mode: 'pull',
   semantics: 'at-least-once',
   processMs: 1,
+  chunkMs: 5,
   fetchMax: 100,
   bufferMax: 1000,
   pushWindow: 0,
@@ -224,7 +231,12 @@ export interface SinkConfig {
 
 /** Messages between the MQ's parts. */
 export type MqRpc =
-  | { kind: 'produce'; producer: NodeId; batch: string; partition: string; acks: AckMode; msgs: readonly MqMessage[] }
+  /**
+   * `low`: the producer's low-water mark for this partition — every batch of its with a lower sequence number has had
+   * its answer (acknowledged or given up), so the partition may forget their ids (idempotence without unbounded
+   * memory; Kafka keeps the last five batches per producer for the same reason).
+   */
+  | { kind: 'produce'; producer: NodeId; batch: string; partition: string; acks: AckMode; msgs: readonly MqMessage[]; low: number }
   | { kind: 'produce-reply'; batch: string; partition: string; ok: boolean; reason: string; leaderHint: NodeId | null; index: number }
   | { kind: 'fetch'; consumer: NodeId; partition: string; max: number; laneFilter: number; keyPrefix: string }
   | { kind: 'subscribe'; consumer: NodeId; partition: string; window: number; laneFilter: number; keyPrefix: string }
@@ -274,5 +286,15 @@ export interface Delivered {
 /** The message id's parts: the producer id (from the coordinator) and the producer's sequence number. */
 export function splitId(id: string): [string, number] {
   const dash = id.lastIndexOf('-');
-  return [id.slice(0, dash), Number(id.slice(dash + 1))];
+  return [id.slice(0, dash), idSeq(id, dash)];
+}
+
+/**
+ * The producer's sequence number in a message id (the digits after its last dash, at `dash`), without building
+ * strings: the ledger and the sink read one per message.
+ */
+export function idSeq(id: string, dash = id.lastIndexOf('-')): number {
+  let n = 0;
+  for (let i = dash + 1; i < id.length; i++) n = n * 10 + (id.charCodeAt(i) - 48);
+  return n;
 }

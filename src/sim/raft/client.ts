@@ -47,6 +47,12 @@ interface Outstanding {
 export interface RaftClientMemory {
   cfg: RaftClientConfig;
   leader: NodeId;
+  /**
+   * This life's session number, one more than the last on disk (synced before the first request): request ids are
+   * `<node>:<session>-<n>`, so a restarted client, whose numbering starts again at 1, never reuses an id the group
+   * remembers — nor sits below the low-water mark of its earlier life's session.
+   */
+  session: number;
   next: number;
   outstanding: Record<string, Outstanding>;
   /** How many requests are outstanding (the size of `outstanding`, kept so a tick need not count keys). */
@@ -62,11 +68,13 @@ const REDIRECTS_MAX = 3;
 export const raftClient: NodeBehavior<RaftClientMemory, Partial<RaftClientConfig>> = {
   kind: 'raft-client',
   headline: (m) => ({ leader: m.leader, outstanding: m.pending, ackedIndex: m.ackedIndex }),
-  boot(config, _disk, ctx) {
+  boot(config, disk, ctx) {
     const cfg = { ...RAFT_CLIENT_DEFAULTS, group: [], ...config } as RaftClientConfig;
     assert(cfg.group.length > 0, 'raft-client: config.group must name the replicas');
     assert(cfg.writeEveryMs >= 0 && cfg.readEveryMs >= 0 && cfg.timeoutMs > 0, 'raft-client: periods must be >= 0, timeout > 0');
-    const m: RaftClientMemory = { cfg, leader: ctx.rng('leader').pick(cfg.group), next: 1, outstanding: {}, pending: 0, ackedIndex: 0 };
+    const session = ((disk.session as number | undefined) ?? 0) + 1;
+    ctx.persist({ op: 'put', key: 'session', value: session }, true);
+    const m: RaftClientMemory = { cfg, leader: ctx.rng('leader').pick(cfg.group), session, next: 1, outstanding: {}, pending: 0, ackedIndex: 0 };
     if (cfg.writeEveryMs > 0) ctx.setTimer('write', ms(cfg.writeEveryMs));
     if (cfg.readEveryMs > 0) ctx.setTimer('read', ms(cfg.readEveryMs));
     ctx.setTimer('retry', ms(cfg.timeoutMs) / 2);
@@ -96,7 +104,7 @@ function tick(m: RaftClientMemory, name: string, ctx: NodeContext): void {
       const every = name === 'write' ? m.cfg.writeEveryMs : m.cfg.readEveryMs;
       ctx.setTimer(name, ms(every));
       if (m.pending >= m.cfg.outstandingMax) return void ctx.count('clientBackpressure');
-      const id = `${ctx.id}-${m.next++}`;
+      const id = `${ctx.id}:${m.session}-${m.next++}`;
       const key = `k${ctx.rng('keys').int(0, m.cfg.keys - 1)}`;
       const o: Outstanding = { kind: name === 'write' ? 'put' : 'read', key, value: id, firstSentAt: ctx.now, sentAt: ctx.now, to: m.leader, tries: 0, mustSee: m.ackedIndex };
       m.outstanding[id] = o;
@@ -122,7 +130,7 @@ function tick(m: RaftClientMemory, name: string, ctx: NodeContext): void {
 function send(m: RaftClientMemory, id: string, o: Outstanding, ctx: NodeContext): void {
   o.to = o.kind === 'read' && m.cfg.readMode === 'eventual' ? ctx.rng('replica').pick(m.cfg.group) : m.leader;
   o.sentAt = ctx.now;
-  if (o.kind === 'put') ctx.send(o.to, 'propose', { kind: 'propose', id, key: o.key, value: o.value } satisfies RaftMessage, 64);
+  if (o.kind === 'put') ctx.send(o.to, 'propose', { kind: 'propose', id, key: o.key, value: o.value, low: lowWater(m) } satisfies RaftMessage, 64);
   else ctx.send(o.to, 'read', { kind: 'read', id, key: o.key, mode: m.cfg.readMode } satisfies RaftMessage, 48);
 }
 
@@ -150,6 +158,16 @@ function done(m: RaftClientMemory, r: Reply, o: Outstanding, ctx: NodeContext): 
   // Staleness: how many entries this client knows were committed (its own acknowledged writes) that the read did not
   // reflect — 0 for a linearizable read; an eventual read from a lagging follower shows how far behind it was.
   ctx.note('read-served', { id: r.id, mode: m.cfg.readMode, from: o.to, appliedIndex: r.appliedIndex, mustSee: o.mustSee, staleEntries: stalenessEntries });
+}
+
+/**
+ * The low-water mark of this client's session (Raft dissertation §6.3): the lowest request number still waiting for
+ * an answer — every lower one has had its answer, so the group may forget those ids. Requests are numbered in order
+ * and `outstanding` keeps insertion order (its keys are not integers), so the first key is the lowest.
+ */
+function lowWater(m: RaftClientMemory): number {
+  for (const id in m.outstanding) return Number(id.slice(id.lastIndexOf('-') + 1));
+  return m.next;
 }
 
 function nextReplica(m: RaftClientMemory, after: NodeId): NodeId {

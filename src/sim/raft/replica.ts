@@ -1,8 +1,12 @@
 import { assert, fail } from '../kernel/assert.ts';
 import { ms } from '../kernel/time.ts';
-import type { DiskView, Message, NodeBehavior, NodeContext, NodeId } from '../kernel/types.ts';
-import { firstIndexOfTerm, isUpToDate, lastIndex, lastTerm, SENTINEL, slice, termAt } from './log.ts';
-import { RAFT_BUGS, RAFT_DEFAULTS, type Entry, type RaftConfig, type RaftMessage, type Role } from './types.ts';
+import type { DiskView, Message, NodeBehavior, NodeContext, NodeId, NodeInput } from '../kernel/types.ts';
+import { baseEntry, entryAt, firstIndex, firstIndexOfTerm, isUpToDate, lastIndex, lastTerm, slice, termAt } from './log.ts';
+import { sessionAdd, sessionLearnLow, sessionLookup, sessionsBytes, sessionsCopy, sessionsFrozen, type SessionTable } from './sessions.ts';
+import {
+  RAFT_BUGS, RAFT_DEFAULTS, SNAPSHOT_CHUNK_BYTES_MAX, SNAPSHOT_CHUNK_BYTES_MIN, SNAPSHOT_ENTRIES_MAX,
+  type Entry, type RaftConfig, type RaftMessage, type RaftSnapshot, type Role,
+} from './types.ts';
 
 /**
  * One Raft replica as a pure state machine (etcd-raft's shape): `step` handles one message or timer and only records
@@ -12,6 +16,13 @@ import { RAFT_BUGS, RAFT_DEFAULTS, type Entry, type RaftConfig, type RaftMessage
  *
  * WAL positions, as the lecture names them: append position = last log index; commit = commitIndex; applied =
  * lastApplied (a background applier may lag); replicated position per follower = matchIndex on the leader.
+ *
+ * Log compaction (§7): once `snapshotEntries` applied entries lie beyond the last snapshot, the replica snapshots its
+ * state machine at lastApplied — committed entries only — writes the snapshot to its disk and drops the log up to
+ * `snapshotKeepEntries` before it. A follower whose next entry the leader no longer holds gets the snapshot instead
+ * (InstallSnapshot, in chunks); a restart restores the snapshot and replays the log kept after it. Compaction runs at
+ * the start of a step, so every entry was in the log when the trace last announced the replica's positions: checkers
+ * that read logs after each event see each committed entry before it goes.
  */
 export interface PendingRead {
   id: string;
@@ -63,6 +74,18 @@ export interface RaftMemory {
   readSeq: number;
   /** Last WAL positions announced in the trace (last, commit, applied), so a step announces only changes. */
   announced: [number, number, number];
+  /** The latest snapshot (taken, installed or restored), or null; entries up to `log[0].index` are only in it. */
+  snapshot: RaftSnapshot | null;
+  /** Dedupe table of the commands compacted out of the log (`ids` covers the log itself); see sessions.ts. */
+  sessions: SessionTable;
+  /** Follower: the snapshot whose chunks are arriving, and the bytes received so far. */
+  receiving: { index: number; term: number; offset: number } | null;
+  /** Leader: InstallSnapshot in progress per follower — the snapshot sent, the offset of the chunk out, when sent. */
+  sending: Record<NodeId, { snap: RaftSnapshot; offset: number; sentAt: number }>;
+  /** Leader: when each follower was last sent an AppendEntries (for `heartbeatWhenIdle`). */
+  lastSent: Record<NodeId, number>;
+  /** Leader: new entries wait for the `replicate` timer (`replicateLingerMs`). */
+  replicating: boolean;
 }
 
 type Ctx = NodeContext;
@@ -86,6 +109,13 @@ export interface Machine {
   committed?(m: RaftMemory, ctx: Ctx, from: number, to: number): void;
   /** Leader: after a follower's replicated position (matchIndex) moved forward. */
   replicated?(m: RaftMemory, ctx: Ctx, peer: NodeId): void;
+  /**
+   * §7: the state after every applied entry as deeply frozen plain data, and its size in bytes. Required, with
+   * `restore`, for compaction.
+   */
+  snapshot?(m: RaftMemory): { data: unknown; bytes: number };
+  /** Replaces the state with a snapshot's (InstallSnapshot, or a restart); the replica is a follower then. */
+  restore?(m: RaftMemory, data: unknown, ctx: Ctx): void;
 }
 
 const MACHINES: Record<string, Machine> = {};
@@ -98,6 +128,9 @@ export function registerMachine(name: string, machine: Machine): void {
 
 const HARD = 'hard';
 const LOG = 'log';
+const SNAPSHOT = 'snapshot';
+/** The index and term of the last entry compacted away (the log on disk starts after it). */
+const LOG_BASE = 'logBase';
 
 /** Log entries a snapshot carries per replica: the tail; `Lab.logEntries` pages through the rest. */
 export const LOG_VIEW_MAX = 200;
@@ -113,29 +146,44 @@ export const raftReplica: NodeBehavior<RaftMemory, Partial<RaftConfig>> = {
     return { ...rest, kvKeys, kv: kvKeys <= 32 ? { ...m.kv } : null };
   },
   headline: (m) => ({ role: m.role, term: m.term, leader: m.leader, last: lastIndex(m.log), commit: m.commitIndex, applied: m.lastApplied }),
-  step(m, input, ctx) {
-    if (input.type === 'timer') tick(m, input.name, ctx);
-    else receive(m, input.msg, ctx);
-    announce(m, ctx);
-  },
+  step,
 };
 
-/** The bounded per-frame view of a replica, shared by every replica kind. */
+function step(m: RaftMemory, input: NodeInput, ctx: Ctx): void {
+  maybeSnapshot(m, ctx);
+  if (input.type === 'timer') tick(m, input.name, ctx);
+  else receive(m, input.msg, ctx);
+  announce(m, ctx);
+}
+
+/**
+ * The bounded per-frame view of a replica, shared by every replica kind: the log's tail (`logFrom..logLength`), where
+ * the compacted prefix ends (`logBase`: entries 1..logBase live only in the snapshot) and the snapshot's metadata.
+ */
 function replicaView(m: RaftMemory): Record<string, unknown> {
-  const { ids: _ids, log, kv: _kv, sm: _sm, ...rest } = m;
-  const from = Math.max(1, log.length - LOG_VIEW_MAX);
-  return { ...rest, logLength: log.length - 1, logFrom: from, log: log.slice(from) };
+  const { ids: _ids, log, kv: _kv, sm: _sm, snapshot, sessions: _sessions, sending, ...rest } = m;
+  const base = firstIndex(log);
+  const last = lastIndex(log);
+  const from = Math.max(base + 1, last - LOG_VIEW_MAX + 1);
+  const installs: Record<NodeId, { index: number; offset: number; bytes: number }> = {};
+  for (const p in sending) installs[p] = { index: sending[p].snap.index, offset: sending[p].offset, bytes: sending[p].snap.bytes };
+  return {
+    ...rest, logLength: last, logFrom: from, log: log.slice(from - base), logBase: base, sending: installs,
+    snapshot: snapshot === null ? null : { index: snapshot.index, term: snapshot.term, bytes: snapshot.bytes, at: snapshot.at },
+  };
 }
 
 /**
  * A replica kind whose committed `cmd` entries go to the machine registered as `machine`. Its config is the Raft config
- * plus `machine`, the machine's own settings; `view` adds the machine's bounded view to the replica's.
+ * plus `machine`, the machine's own settings; `view` adds the machine's bounded view to the replica's. `defaults`
+ * overrides RAFT_DEFAULTS for this kind (a message queue compacts its log by default).
  */
 export function raftReplicaOf(
   kind: string,
   machine: string,
   view: (m: RaftMemory) => Record<string, unknown>,
   headline: (m: RaftMemory) => Record<string, string | number | boolean | null>,
+  defaults: Partial<RaftConfig> = {},
 ): NodeBehavior<RaftMemory, Partial<RaftConfig> & { machine?: unknown }> {
   return {
     kind,
@@ -143,32 +191,42 @@ export function raftReplicaOf(
     boot: (config, disk, ctx) => {
       const { machine: machineConfig, ...raft } = config;
       assert(MACHINES[machine], `no machine registered as ${machine}`);
-      return boot(raft, disk, ctx, machine, machineConfig ?? {});
+      return boot({ ...defaults, ...raft }, disk, ctx, machine, machineConfig ?? {});
     },
     view: (m) => ({ ...replicaView(m), ...view(m) }),
     group: (m) => m.cfg.name ?? null,
     headline: (m) => ({ role: m.role, term: m.term, leader: m.leader, last: lastIndex(m.log), commit: m.commitIndex, applied: m.lastApplied, ...headline(m) }),
-    step(m, input, ctx) {
-      if (input.type === 'timer') tick(m, input.name, ctx);
-      else receive(m, input.msg, ctx);
-      announce(m, ctx);
-    },
+    step,
   };
 }
 
 /**
  * Leader only: appends a state machine command in the current term and starts replicating it. `id` makes a retried
- * command idempotent: a command whose id the log already holds is not appended again (its index is returned).
+ * command idempotent: a command whose id the group already knows is not appended again (its index is returned), and
+ * one below its session's low-water mark `low` (see `commandIndex`) is not appended at all (0 is returned).
  */
-export function leaderAppend(m: RaftMemory, ctx: Ctx, cmd: unknown, id: string | undefined, bytes: number): number {
+export function leaderAppend(m: RaftMemory, ctx: Ctx, cmd: unknown, id: string | undefined, bytes: number, low?: number): number {
   if (!(m.role === 'leader')) fail(`${m.id} appended a command as ${m.role}`);
-  if (id !== undefined && m.ids[id] !== undefined) return m.ids[id];
+  if (id !== undefined) {
+    const known = commandIndex(m, id);
+    if (known === 'stale') return 0;
+    if (known !== undefined) return known;
+  }
   const index = lastIndex(m.log) + 1;
   const e: Entry = id === undefined ? { index, term: m.term, kind: 'cmd', cmd, bytes, at: ctx.now } : { index, term: m.term, kind: 'cmd', id, cmd, bytes, at: ctx.now };
+  if (id !== undefined && low !== undefined) e.low = low;
   appendLocal(m, ctx, Object.freeze(e));
-  broadcastAppend(m, ctx, false);
+  replicate(m, ctx);
   maybeCommit(m, ctx);
   return index;
+}
+
+/**
+ * Where the group put command `id`: its log index (in the log or compacted into the snapshot), `'stale'` when the id
+ * is below its session's low-water mark (its client had the answer long ago: a late copy), or undefined if unknown.
+ */
+export function commandIndex(m: RaftMemory, id: string): number | 'stale' | undefined {
+  return m.ids[id] ?? sessionLookup(m.sessions, id);
 }
 
 /** Replicas a quorum needs. */
@@ -176,26 +234,60 @@ export function quorumOf(m: RaftMemory): number {
   return quorum(m);
 }
 
+/**
+ * Builds a replica from its disk — the same path for a first start and a recovery: term and vote, the snapshot (its
+ * state restored, commit and applied at its index: §7) and the log kept after the compacted prefix.
+ */
 function boot(config: Partial<RaftConfig>, disk: DiskView, ctx: Ctx, machine = 'kv', machineConfig: unknown = null): RaftMemory {
   const cfg = { ...RAFT_DEFAULTS, ...config };
-  assert(cfg.electionMinMs > cfg.heartbeatMs && cfg.electionMaxMs >= cfg.electionMinMs, 'raft: need heartbeat < electionMin <= electionMax');
+  checkConfig(cfg, machine);
   const group = cfg.group ?? [ctx.id, ...ctx.peers];
   if (!(group.includes(ctx.id))) fail(`raft: ${ctx.id} is not in its own group`);
   const hard = (disk[HARD] as { term: number; votedFor: NodeId | null } | undefined) ?? { term: 0, votedFor: null };
-  const log = [SENTINEL, ...((disk[LOG] as Entry[] | undefined) ?? [])];
-  log.forEach((e, i) => assert(e.index === i, `raft: log on disk has entry ${e.index} at position ${i}`));
+  const base = (disk[LOG_BASE] as { index: number; term: number } | undefined) ?? { index: 0, term: 0 };
+  const stored = (disk[LOG] as Entry[] | undefined) ?? [];
+  const log = [baseEntry(base.index, base.term)];
+  for (let k = 0; k < stored.length; k++) {
+    if (!(stored[k].index === base.index + 1 + k)) fail(`raft: log on disk has entry ${stored[k].index} at position ${base.index + 1 + k}`);
+    log.push(stored[k]);
+  }
   const m: RaftMemory = {
     id: ctx.id, cfg, group, others: group.filter((p) => p !== ctx.id), term: hard.term, votedFor: hard.votedFor, log, role: 'follower', leader: null,
     commitIndex: 0, lastApplied: 0, applying: false, kv: {}, machine, sm: null, ids: {}, votes: {}, preCampaign: false,
     nextIndex: {}, matchIndex: {}, lagging: {}, lastAck: {}, lastLeaderContact: -Infinity, waiting: {}, reads: [], readSeq: 0, announced: [-1, -1, -1],
+    snapshot: null, sessions: {}, receiving: null, sending: {}, lastSent: {}, replicating: false,
   };
-  for (const e of log) if (e.id) m.ids[e.id] = e.index;
   if (machine !== 'kv') m.sm = MACHINES[machine].init(m, machineConfig);
+  const snap = (disk[SNAPSHOT] as RaftSnapshot | undefined) ?? null;
+  if (snap !== null) {
+    if (!(snap.index >= base.index && snap.index <= lastIndex(log) && termAt(log, snap.index) === snap.term)) {
+      fail(`raft: snapshot ${snap.term}/${snap.index} on disk does not fit the log ${base.index + 1}..${lastIndex(log)}`);
+    }
+    restoreSnapshot(m, snap, ctx);
+  }
+  for (let k = 1; k < log.length; k++) remember(m, log[k]);
   ctx.state('role', 'follower');
   ctx.state('term', m.term);
+  if (snap !== null) announceSnapshot(m, ctx);
   resetElectionTimer(m, ctx);
   announce(m, ctx);
   return m;
+}
+
+/** The Raft settings' relations, asserted when a replica is built (the scenario schema checks each field's range). */
+function checkConfig(cfg: RaftConfig, machine: string): void {
+  assert(cfg.electionMinMs > cfg.heartbeatMs && cfg.electionMaxMs >= cfg.electionMinMs, 'raft: need heartbeat < electionMin <= electionMax');
+  assert(Number.isInteger(cfg.appendEntriesMax) && cfg.appendEntriesMax >= 1, 'raft: appendEntriesMax must be a positive integer');
+  assert(Number.isInteger(cfg.snapshotEntries) && cfg.snapshotEntries >= 0 && cfg.snapshotEntries <= SNAPSHOT_ENTRIES_MAX, `raft: snapshotEntries must be 0..${SNAPSHOT_ENTRIES_MAX}`);
+  assert(Number.isInteger(cfg.snapshotKeepEntries) && cfg.snapshotKeepEntries >= 0 && cfg.snapshotKeepEntries <= SNAPSHOT_ENTRIES_MAX, `raft: snapshotKeepEntries must be 0..${SNAPSHOT_ENTRIES_MAX}`);
+  assert(
+    Number.isInteger(cfg.snapshotChunkBytes) && cfg.snapshotChunkBytes >= SNAPSHOT_CHUNK_BYTES_MIN && cfg.snapshotChunkBytes <= SNAPSHOT_CHUNK_BYTES_MAX,
+    `raft: snapshotChunkBytes must be ${SNAPSHOT_CHUNK_BYTES_MIN}..${SNAPSHOT_CHUNK_BYTES_MAX}`,
+  );
+  assert(cfg.replicateLingerMs >= 0 && cfg.replicateLingerMs < cfg.heartbeatMs, 'raft: replicateLingerMs must be at least 0 and below heartbeatMs');
+  assert(!cfg.heartbeatWhenIdle || 2 * cfg.heartbeatMs < cfg.electionMinMs, 'raft: heartbeatWhenIdle needs two heartbeat intervals below electionMinMs');
+  const m = MACHINES[machine];
+  assert(cfg.snapshotEntries === 0 || machine === 'kv' || (m?.snapshot !== undefined && m.restore !== undefined), `raft: machine ${machine} cannot snapshot, so snapshotEntries must be 0`);
 }
 
 // ---- timers -------------------------------------------------------------------------------------------------------
@@ -207,8 +299,13 @@ function tick(m: RaftMemory, name: string, ctx: Ctx): void {
       return m.cfg.preVote ? campaign(m, ctx, true) : campaign(m, ctx, false);
     case 'heartbeat':
       assert(m.role === 'leader', 'only a leader has a heartbeat timer');
-      broadcastAppend(m, ctx, true);
+      heartbeat(m, ctx);
       ctx.setTimer('heartbeat', ms(m.cfg.heartbeatMs));
+      return;
+    case 'replicate':
+      assert(m.role === 'leader' && m.replicating, 'only a leader holding new entries has a replicate timer');
+      m.replicating = false;
+      for (const p of peers(m)) if (m.nextIndex[p] <= lastIndex(m.log)) sendAppend(m, ctx, p, false);
       return;
     case 'apply':
       applyOne(m, ctx);
@@ -261,7 +358,10 @@ function becomeFollower(m: RaftMemory, ctx: Ctx, term: number, leader: NodeId | 
   // not on merely seeing a higher term — otherwise a stream of doomed candidates keeps every timer in lockstep.
   if (wasLeader) {
     ctx.cancelTimer('heartbeat');
+    if (m.replicating) ctx.cancelTimer('replicate');
+    m.replicating = false;
     failWaiting(m, ctx, 'leader stepped down');
+    m.sending = {};
     resetElectionTimer(m, ctx);
   }
   if (from !== 'follower') roleChanged(m, ctx, from);
@@ -309,6 +409,8 @@ function becomeLeader(m: RaftMemory, ctx: Ctx): void {
   }
   m.reads = [];
   m.waiting = {};
+  m.sending = {};
+  m.receiving = null;
   appendLocal(m, ctx, Object.freeze({ index: next, term: m.term, kind: 'noop', at: ctx.now }));
   ctx.cancelTimer('election');
   if (m.cfg.checkQuorum) ctx.setTimer('election', ms(m.cfg.electionMaxMs));
@@ -338,6 +440,8 @@ function receive(m: RaftMemory, msg: Message, ctx: Ctx): void {
     case 'vote-reply':
     case 'append':
     case 'append-reply':
+    case 'install-snapshot':
+    case 'install-snapshot-reply':
       if (!checkTerm(m, msg.from, body, ctx)) return;
       switch (m.role) {
         case 'leader':
@@ -377,12 +481,14 @@ function checkTerm(m: RaftMemory, from: NodeId, msg: PeerMessage, ctx: Ctx): boo
       ctx.state('term', m.term);
       return msg.kind === 'vote';
     }
-    becomeFollower(m, ctx, msg.term, msg.kind === 'append' ? from : null);
+    becomeFollower(m, ctx, msg.term, msg.kind === 'append' || msg.kind === 'install-snapshot' ? from : null);
     return true;
   }
   if (msg.term < m.term) {
     if (msg.kind === 'append') {
       ctx.send(from, 'append-reply', { kind: 'append-reply', term: m.term, success: false, matchIndex: 0, rejectedIndex: msg.prevLogIndex, hintIndex: 0, hintTerm: 0, readSeq: msg.readSeq } satisfies RaftMessage, 48);
+    } else if (msg.kind === 'install-snapshot') {
+      replySnapshot(m, ctx, from, msg, 0, false, 0);
     } else if (msg.kind === 'vote') {
       ctx.send(from, 'vote-reply', { kind: 'vote-reply', term: m.term, granted: false, pre: msg.pre, reason: `stale term ${msg.term} < ${m.term}` } satisfies RaftMessage, 32);
     }
@@ -396,15 +502,17 @@ function stepFollower(m: RaftMemory, from: NodeId, msg: PeerMessage, ctx: Ctx): 
     case 'vote':
       return handleVote(m, from, msg, ctx);
     case 'append':
+    case 'install-snapshot':
       m.lastLeaderContact = ctx.now;
       if (m.leader !== from) ctx.state('leader', from);
       m.leader = from;
       resetElectionTimer(m, ctx);
-      return handleAppend(m, from, msg, ctx);
+      return msg.kind === 'append' ? handleAppend(m, from, msg, ctx) : handleSnapshot(m, from, msg, ctx);
     case 'vote-reply':
       if (msg.pre && m.preCampaign) return stepCandidate(m, from, msg, ctx);
       return;
     case 'append-reply':
+    case 'install-snapshot-reply':
       return;
   }
 }
@@ -414,7 +522,8 @@ function stepCandidate(m: RaftMemory, from: NodeId, msg: PeerMessage, ctx: Ctx):
     case 'vote':
       return handleVote(m, from, msg, ctx);
     case 'append':
-      // §5.2: an AppendEntries from a leader of our term means we lost; follow it.
+    case 'install-snapshot':
+      // §5.2: an AppendEntries (or InstallSnapshot) from a leader of our term means we lost; follow it.
       becomeFollower(m, ctx, msg.term, from);
       return stepFollower(m, from, msg, ctx);
     case 'vote-reply': {
@@ -434,6 +543,7 @@ function stepCandidate(m: RaftMemory, from: NodeId, msg: PeerMessage, ctx: Ctx):
       return;
     }
     case 'append-reply':
+    case 'install-snapshot-reply':
       return;
   }
 }
@@ -443,6 +553,7 @@ function stepLeader(m: RaftMemory, from: NodeId, msg: PeerMessage, ctx: Ctx): vo
     case 'vote':
       return handleVote(m, from, msg, ctx);
     case 'append':
+    case 'install-snapshot':
       // Two leaders in one term would break Election Safety; the checker reports it, the replica refuses it.
       ctx.note('rival-leader', { from, term: msg.term });
       return;
@@ -450,6 +561,8 @@ function stepLeader(m: RaftMemory, from: NodeId, msg: PeerMessage, ctx: Ctx): vo
       return;
     case 'append-reply':
       return handleAppendReply(m, from, msg, ctx);
+    case 'install-snapshot-reply':
+      return handleSnapshotReply(m, from, msg, ctx);
   }
 }
 
@@ -475,16 +588,24 @@ function handleVote(m: RaftMemory, from: NodeId, msg: Extract<RaftMessage, { kin
   ctx.send(from, 'vote-reply', { kind: 'vote-reply', term: msg.pre && granted ? msg.term : m.term, granted, pre: msg.pre, reason } satisfies RaftMessage, 32);
 }
 
-/** §5.3: the consistency check, conflict truncation, append, and the follower's commit index. */
+/**
+ * §5.3: the consistency check, conflict truncation, append, and the follower's commit index. Entries at or below our
+ * snapshot's index are committed, so they match the leader's (Leader Completeness): they are skipped, not checked —
+ * etcd does the same below the commit index — and a message that only repeats them is answered with a match there.
+ */
 function handleAppend(m: RaftMemory, from: NodeId, msg: Extract<RaftMessage, { kind: 'append' }>, ctx: Ctx): void {
   const last = lastIndex(m.log);
-  if (msg.prevLogIndex > last) return replyAppend(m, ctx, from, msg, false, 0, last, lastTerm(m.log));
-  if (termAt(m.log, msg.prevLogIndex) !== msg.prevLogTerm) {
-    const first = m.cfg.conflictHint ? firstIndexOfTerm(m.log, msg.prevLogIndex, m.commitIndex) : msg.prevLogIndex;
-    return replyAppend(m, ctx, from, msg, false, 0, first - 1, termAt(m.log, first - 1) ?? 0);
+  const floor = Math.max(firstIndex(m.log), m.snapshot?.index ?? 0);
+  const skip = Math.max(0, Math.min(msg.entries.length, floor - msg.prevLogIndex));
+  if (msg.prevLogIndex >= floor) {
+    if (msg.prevLogIndex > last) return replyAppend(m, ctx, from, msg, false, 0, last, lastTerm(m.log));
+    if (termAt(m.log, msg.prevLogIndex) !== msg.prevLogTerm) {
+      const first = m.cfg.conflictHint ? firstIndexOfTerm(m.log, msg.prevLogIndex, m.commitIndex) : msg.prevLogIndex;
+      return replyAppend(m, ctx, from, msg, false, 0, first - 1, termAt(m.log, first - 1) ?? 0);
+    }
   }
   let appendFrom = -1;
-  for (let k = 0; k < msg.entries.length; k++) {
+  for (let k = skip; k < msg.entries.length; k++) {
     const e = msg.entries[k];
     const mine = termAt(m.log, e.index);
     if (mine === e.term) continue;
@@ -494,11 +615,13 @@ function handleAppend(m: RaftMemory, from: NodeId, msg: Extract<RaftMessage, { k
   }
   if (appendFrom >= 0) {
     const fresh = msg.entries.slice(appendFrom);
-    for (const e of fresh) m.log.push(e);
-    for (const e of fresh) if (e.id) m.ids[e.id] = e.index;
+    for (const e of fresh) {
+      m.log.push(e);
+      remember(m, e);
+    }
     ctx.persist({ op: 'append', key: LOG, items: fresh }, true);
   }
-  const matched = msg.prevLogIndex + msg.entries.length;
+  const matched = Math.max(msg.prevLogIndex + msg.entries.length, floor);
   const commit = Math.min(msg.leaderCommit, matched);
   if (commit > m.commitIndex) advanceCommit(m, ctx, commit);
   replyAppend(m, ctx, from, msg, true, matched, 0, 0);
@@ -512,22 +635,7 @@ function replyAppend(m: RaftMemory, ctx: Ctx, to: NodeId, msg: Extract<RaftMessa
 function handleAppendReply(m: RaftMemory, from: NodeId, msg: Extract<RaftMessage, { kind: 'append-reply' }>, ctx: Ctx): void {
   m.lastAck[from] = ctx.now;
   ackReads(m, from, msg.readSeq, ctx);
-  if (msg.success) {
-    if (msg.matchIndex > m.matchIndex[from]) {
-      m.matchIndex[from] = msg.matchIndex;
-      if (m.machine !== 'kv') MACHINES[m.machine].replicated?.(m, ctx, from);
-    }
-    m.nextIndex[from] = Math.max(m.nextIndex[from], m.matchIndex[from] + 1);
-    const last = lastIndex(m.log);
-    if (m.matchIndex[from] < last - m.cfg.appendEntriesMax) m.lagging[from] = true;
-    else if (m.lagging[from] && m.matchIndex[from] === last) {
-      m.lagging[from] = false;
-      ctx.note('caught-up', { peer: from, index: last });
-    }
-    maybeCommit(m, ctx);
-    if (m.role === 'leader' && m.nextIndex[from] <= lastIndex(m.log)) sendAppend(m, ctx, from, false);
-    return;
-  }
+  if (msg.success) return matched(m, ctx, from, msg.matchIndex);
   // A rejection at or below what the follower already matched is a stale reply (reordered or duplicated).
   if (msg.rejectedIndex <= m.matchIndex[from]) return;
   let next = Math.min(msg.rejectedIndex, msg.hintIndex + 1);
@@ -538,13 +646,40 @@ function handleAppendReply(m: RaftMemory, from: NodeId, msg: Extract<RaftMessage
   sendAppend(m, ctx, from, false);
 }
 
+/**
+ * Leader: a follower holds our log up to `index` (an AppendEntries or InstallSnapshot succeeded): advance its match
+ * and next index, commit what a quorum now holds, and send what it still lacks.
+ */
+function matched(m: RaftMemory, ctx: Ctx, from: NodeId, index: number): void {
+  // A follower never matches beyond our log; with a teaching bug that loses committed entries it might claim to.
+  const match = Math.min(index, lastIndex(m.log));
+  if (match > m.matchIndex[from]) {
+    m.matchIndex[from] = match;
+    if (m.machine !== 'kv') MACHINES[m.machine].replicated?.(m, ctx, from);
+  }
+  const installing = m.sending[from];
+  if (installing !== undefined && m.matchIndex[from] >= installing.snap.index) delete m.sending[from];
+  m.nextIndex[from] = Math.max(m.nextIndex[from], m.matchIndex[from] + 1);
+  const last = lastIndex(m.log);
+  if (m.matchIndex[from] < last - m.cfg.appendEntriesMax) m.lagging[from] = true;
+  else if (m.lagging[from] && m.matchIndex[from] === last) {
+    m.lagging[from] = false;
+    ctx.note('caught-up', { peer: from, index: last });
+  }
+  maybeCommit(m, ctx);
+  if (m.role === 'leader' && m.nextIndex[from] <= lastIndex(m.log)) sendAppend(m, ctx, from, false);
+}
+
 // ---- replication and commit ---------------------------------------------------------------------------------------
 
+/** Sends a follower its next entries — or, when the leader compacted them away, its snapshot (§7). */
 function sendAppend(m: RaftMemory, ctx: Ctx, to: NodeId, heartbeat: boolean): void {
   const next = m.nextIndex[to];
+  if (next <= firstIndex(m.log)) return sendSnapshot(m, ctx, to, heartbeat);
   const prev = next - 1;
   const entries = heartbeat && next > lastIndex(m.log) ? [] : slice(m.log, next, m.cfg.appendEntriesMax);
-  const msg: RaftMessage = { kind: 'append', term: m.term, prevLogIndex: prev, prevLogTerm: m.log[prev].term, entries, leaderCommit: m.commitIndex, readSeq: m.readSeq };
+  const msg: RaftMessage = { kind: 'append', term: m.term, prevLogIndex: prev, prevLogTerm: termAt(m.log, prev)!, entries, leaderCommit: m.commitIndex, readSeq: m.readSeq };
+  m.lastSent[to] = ctx.now;
   ctx.send(to, 'append', msg, 64 + entriesBytes(entries));
   // Pipeline: assume the entries arrive; a rejection moves nextIndex back.
   if (entries.length > 0) m.nextIndex[to] = entries[entries.length - 1].index + 1;
@@ -560,20 +695,48 @@ function broadcastAppend(m: RaftMemory, ctx: Ctx, heartbeat: boolean): void {
   for (const p of peers(m)) sendAppend(m, ctx, p, heartbeat);
 }
 
+/** New entries go to the followers at once, or after `replicateLingerMs` together with whatever follows them. */
+function replicate(m: RaftMemory, ctx: Ctx): void {
+  if (m.cfg.replicateLingerMs === 0) return broadcastAppend(m, ctx, false);
+  if (m.replicating) return;
+  m.replicating = true;
+  ctx.setTimer('replicate', Math.max(1, Math.round(ms(m.cfg.replicateLingerMs))));
+}
+
+/** The heartbeat round: to every follower, or (`heartbeatWhenIdle`) to those sent nothing for a heartbeat interval. */
+function heartbeat(m: RaftMemory, ctx: Ctx): void {
+  if (!m.cfg.heartbeatWhenIdle) return broadcastAppend(m, ctx, true);
+  const quiet = ctx.now - ms(m.cfg.heartbeatMs);
+  for (const p of peers(m)) if ((m.lastSent[p] ?? -Infinity) <= quiet) sendAppend(m, ctx, p, true);
+}
+
 /** Entries are frozen when created: they are shared by reference between replicas, disks, messages and checkpoints. */
 function appendLocal(m: RaftMemory, ctx: Ctx, e: Readonly<Entry>): void {
   assert(Object.isFrozen(e), 'log entries must be frozen');
   if (!(e.index === lastIndex(m.log) + 1)) fail(`append at ${e.index} after ${lastIndex(m.log)}`);
   m.log.push(e);
-  if (e.id) m.ids[e.id] = e.index;
+  remember(m, e);
   ctx.persist({ op: 'append', key: LOG, items: [e] }, true);
 }
 
+/** Indexes a command's id for dedupe, and learns its session's low-water mark. */
+function remember(m: RaftMemory, e: Entry): void {
+  if (e.id === undefined) return;
+  m.ids[e.id] = e.index;
+  if (e.low !== undefined) sessionLearnLow(m.sessions, e.id, e.low);
+}
+
+/** Drops the entries from `from` on (a conflicting suffix, §5.3); never the base or anything before it. */
 function truncate(m: RaftMemory, ctx: Ctx, from: number): void {
+  const base = firstIndex(m.log);
+  if (!(from > base)) fail(`truncate from ${from} would cut into the compacted prefix (base ${base})`);
   ctx.note('truncate', { from, dropped: lastIndex(m.log) - from + 1, committed: m.commitIndex });
-  for (let i = from; i < m.log.length; i++) if (m.log[i].id) delete m.ids[m.log[i].id!];
-  m.log.length = from;
-  ctx.persist({ op: 'truncate', key: LOG, length: from - 1 }, true);
+  for (let k = from - base; k < m.log.length; k++) {
+    const id = m.log[k].id;
+    if (id !== undefined && m.ids[id] === m.log[k].index) delete m.ids[id];
+  }
+  m.log.length = from - base;
+  ctx.persist({ op: 'truncate', key: LOG, length: from - base - 1 }, true);
 }
 
 /** §5.3, §5.4.2: commit the highest index a majority holds, counting replicas only for entries of the current term. */
@@ -581,7 +744,7 @@ function maybeCommit(m: RaftMemory, ctx: Ctx): void {
   if (m.role !== 'leader') return;
   const oldTermsCount = ctx.bug('commit-old-term');
   for (let n = lastIndex(m.log); n > m.commitIndex; n--) {
-    if (m.log[n].term !== m.term && !oldTermsCount) break;
+    if (entryAt(m.log, n).term !== m.term && !oldTermsCount) break;
     let holders = 1;
     for (const p of m.others) if (m.matchIndex[p] >= n) holders++;
     if (holders >= quorum(m)) {
@@ -598,7 +761,7 @@ function advanceCommit(m: RaftMemory, ctx: Ctx, n: number): void {
   if (m.machine !== 'kv') MACHINES[m.machine].committed?.(m, ctx, from, n);
   if (m.role === 'leader') {
     for (let i = from; i <= n; i++) {
-      const e = m.log[i];
+      const e = entryAt(m.log, i);
       if (e.term === m.term) ctx.observe('commitLatencyMs', (ctx.now - e.at) / 1000);
     }
   }
@@ -617,7 +780,7 @@ function applyPeriodUs(m: RaftMemory): number {
 
 function applyOne(m: RaftMemory, ctx: Ctx): void {
   if (m.lastApplied >= m.commitIndex) return;
-  const e = m.log[++m.lastApplied];
+  const e = entryAt(m.log, ++m.lastApplied);
   if (e.kind === 'put') m.kv[e.key!] = e.value!;
   else if (e.kind === 'cmd') MACHINES[m.machine].apply(m, e, ctx);
   ctx.count('applied');
@@ -629,6 +792,185 @@ function applyOne(m: RaftMemory, ctx: Ctx): void {
   serveReads(m, ctx);
 }
 
+// ---- log compaction and InstallSnapshot (§7) ----------------------------------------------------------------------
+
+/**
+ * Takes a snapshot once `snapshotEntries` applied entries lie beyond the last one. Called at the start of a step:
+ * whatever the log holds then, the trace has announced (see the header comment).
+ */
+function maybeSnapshot(m: RaftMemory, ctx: Ctx): void {
+  const every = m.cfg.snapshotEntries;
+  if (every === 0 || m.lastApplied - (m.snapshot?.index ?? 0) < every) return;
+  takeSnapshot(m, ctx);
+}
+
+/**
+ * Snapshots the state machine at lastApplied — committed entries only, never one beyond the commit index — and drops
+ * the log up to `snapshotKeepEntries` before it. The snapshot, the new log base and the rewritten log go to disk in
+ * one step, synced, so a crash finds either the old log or the new one with its snapshot.
+ */
+export function takeSnapshot(m: RaftMemory, ctx: Ctx): RaftSnapshot {
+  const index = m.lastApplied;
+  if (!(index <= m.commitIndex && index >= firstIndex(m.log))) fail(`snapshot at ${index} outside [${firstIndex(m.log)}, commit ${m.commitIndex}]`);
+  const term = termAt(m.log, index)!;
+  const state = machineSnapshot(m);
+  const sessions = sessionsAt(m, index);
+  const snap: RaftSnapshot = Object.freeze({ index, term, bytes: 64 + state.bytes + sessionsBytes(sessions), at: ctx.now, data: state.data, sessions });
+  m.snapshot = snap;
+  const keepFrom = Math.max(firstIndex(m.log), index - m.cfg.snapshotKeepEntries);
+  compactLog(m, keepFrom);
+  ctx.persist({ op: 'put', key: SNAPSHOT, value: snap, bytes: snap.bytes }, false);
+  persistLogRewrite(m, ctx);
+  ctx.count('snapshots');
+  announceSnapshot(m, ctx);
+  return snap;
+}
+
+/** The state machine's snapshot: the key-value map, or the plugged-in machine's own format. */
+function machineSnapshot(m: RaftMemory): { data: unknown; bytes: number } {
+  if (m.machine !== 'kv') return MACHINES[m.machine].snapshot!(m);
+  let bytes = 16;
+  for (const k in m.kv) bytes += k.length + m.kv[k].length + 8;
+  return { data: Object.freeze({ kv: Object.freeze({ ...m.kv }) }), bytes };
+}
+
+/** The dedupe table as of `index`: the compacted sessions plus the ids of the log's entries up to `index`. */
+function sessionsAt(m: RaftMemory, index: number): RaftSnapshot['sessions'] {
+  const table = sessionsCopy(m.sessions);
+  for (let i = firstIndex(m.log) + 1; i <= index; i++) {
+    const e = entryAt(m.log, i);
+    if (e.id !== undefined) sessionAdd(table, e.id, e.index);
+  }
+  return sessionsFrozen(table);
+}
+
+/** Drops the entries up to `index` from the log; their ids move to the compacted sessions. */
+function compactLog(m: RaftMemory, index: number): void {
+  const base = firstIndex(m.log);
+  if (index === base) return;
+  if (!(index > base && index <= m.lastApplied)) fail(`compact to ${index} outside (${base}, applied ${m.lastApplied}]`);
+  for (let k = 1; k <= index - base; k++) {
+    const id = m.log[k].id;
+    if (id === undefined) continue;
+    if (m.ids[id] === m.log[k].index) delete m.ids[id];
+    sessionAdd(m.sessions, id, m.log[k].index);
+  }
+  const term = m.log[index - base].term;
+  m.log = [baseEntry(index, term), ...m.log.slice(index - base + 1)];
+}
+
+/**
+ * Writes the log's new base and its entries after it. A real WAL deletes whole segment files below the base instead
+ * of rewriting what stays, so the rewrite is given no bytes: compaction costs the disk only the snapshot it writes.
+ */
+function persistLogRewrite(m: RaftMemory, ctx: Ctx): void {
+  ctx.persist({ op: 'put', key: LOG_BASE, value: Object.freeze({ index: firstIndex(m.log), term: m.log[0].term }), bytes: 16 }, false);
+  ctx.persist({ op: 'delete', key: LOG }, m.log.length === 1);
+  if (m.log.length > 1) ctx.persist({ op: 'append', key: LOG, items: m.log.slice(1), bytes: 0 }, true);
+}
+
+/** Announces the snapshot the replica holds and where its log now starts (`node.state` key `snapshot`). */
+function announceSnapshot(m: RaftMemory, ctx: Ctx): void {
+  const s = m.snapshot!;
+  ctx.state('snapshot', { index: s.index, term: s.term, bytes: s.bytes, logFrom: firstIndex(m.log) + 1 });
+}
+
+/** Rebuilds the state machine and the dedupe table from a snapshot; commit and applied move to its index. */
+function restoreSnapshot(m: RaftMemory, snap: RaftSnapshot, ctx: Ctx): void {
+  if (m.machine === 'kv') m.kv = { ...(snap.data as { kv: Record<string, string> }).kv };
+  else MACHINES[m.machine].restore!(m, snap.data, ctx);
+  m.sessions = sessionsCopy(snap.sessions);
+  m.snapshot = snap;
+  m.commitIndex = Math.max(m.commitIndex, snap.index);
+  m.lastApplied = snap.index;
+}
+
+/**
+ * Leader: the follower needs entries we compacted away, so it gets the snapshot, one chunk per round trip (Figure 13).
+ * A chunk already out is sent again only when its answer is a heartbeat overdue (lost on the way, or the follower
+ * restarted); a follower told to start over gets the snapshot from its first byte.
+ */
+function sendSnapshot(m: RaftMemory, ctx: Ctx, to: NodeId, heartbeat: boolean): void {
+  const cur = m.sending[to];
+  if (cur !== undefined) {
+    if (heartbeat && ctx.now - cur.sentAt >= ms(m.cfg.heartbeatMs)) sendChunk(m, ctx, to, cur.snap, cur.offset);
+    return;
+  }
+  const snap = m.snapshot;
+  if (snap === null) fail(`${m.id} compacted its log to ${firstIndex(m.log)} without a snapshot`);
+  ctx.note('install-snapshot', { to, index: snap.index, term: snap.term, bytes: snap.bytes, nextIndex: m.nextIndex[to] });
+  m.lagging[to] = true;
+  sendChunk(m, ctx, to, snap, 0);
+}
+
+function sendChunk(m: RaftMemory, ctx: Ctx, to: NodeId, snap: RaftSnapshot, offset: number): void {
+  if (!(offset >= 0 && offset < snap.bytes)) fail(`snapshot chunk at ${offset} of ${snap.bytes} bytes`);
+  const size = Math.min(m.cfg.snapshotChunkBytes, snap.bytes - offset);
+  const done = offset + size === snap.bytes;
+  const msg: RaftMessage = {
+    kind: 'install-snapshot', term: m.term, index: snap.index, lastTerm: snap.term, bytes: snap.bytes, offset, size, done, snapshot: done ? snap : null, readSeq: m.readSeq,
+  };
+  ctx.send(to, 'install-snapshot', msg, 64 + size);
+  m.sending[to] = { snap, offset, sentAt: ctx.now };
+  m.lastSent[to] = ctx.now;
+}
+
+function handleSnapshotReply(m: RaftMemory, from: NodeId, msg: Extract<RaftMessage, { kind: 'install-snapshot-reply' }>, ctx: Ctx): void {
+  m.lastAck[from] = ctx.now;
+  ackReads(m, from, msg.readSeq, ctx);
+  if (msg.done) return matched(m, ctx, from, msg.matchIndex);
+  const cur = m.sending[from];
+  // A reply about another snapshot than the one we are sending is stale; otherwise send what the follower asks for.
+  if (cur === undefined || msg.index !== cur.snap.index || !(msg.offset >= 0 && msg.offset < cur.snap.bytes)) return;
+  sendChunk(m, ctx, from, cur.snap, msg.offset);
+}
+
+function replySnapshot(m: RaftMemory, ctx: Ctx, to: NodeId, msg: Extract<RaftMessage, { kind: 'install-snapshot' }>, offset: number, done: boolean, matchIndex: number): void {
+  const reply: RaftMessage = { kind: 'install-snapshot-reply', term: m.term, index: msg.index, offset, done, matchIndex, readSeq: msg.readSeq };
+  ctx.send(to, 'install-snapshot-reply', reply, 48);
+}
+
+/**
+ * Follower (Figure 13): chunks are taken in order; one at an unexpected offset is answered with the offset we need.
+ * A snapshot at or below our commit index brings nothing new; the last chunk installs the snapshot.
+ */
+function handleSnapshot(m: RaftMemory, from: NodeId, msg: Extract<RaftMessage, { kind: 'install-snapshot' }>, ctx: Ctx): void {
+  if (msg.index <= m.commitIndex) {
+    m.receiving = null;
+    return replySnapshot(m, ctx, from, msg, msg.bytes, true, m.commitIndex);
+  }
+  if (msg.offset === 0) m.receiving = { index: msg.index, term: msg.lastTerm, offset: 0 };
+  const r = m.receiving;
+  const same = r !== null && r.index === msg.index && r.term === msg.lastTerm;
+  if (!same || msg.offset !== r.offset) return replySnapshot(m, ctx, from, msg, same ? r.offset : 0, false, 0);
+  r.offset += msg.size;
+  if (!msg.done) return replySnapshot(m, ctx, from, msg, r.offset, false, 0);
+  if (!(msg.snapshot !== null && r.offset === msg.bytes && msg.snapshot.index === msg.index)) fail(`snapshot ${msg.index} ended at ${r.offset} of ${msg.bytes} bytes`);
+  m.receiving = null;
+  installSnapshot(m, ctx, msg.snapshot, from);
+  replySnapshot(m, ctx, from, msg, msg.bytes, true, msg.index);
+}
+
+/**
+ * Figure 13, steps 6–8: if our log holds the snapshot's last entry, keep the entries after it and just commit up to it;
+ * otherwise discard the whole log and the state machine's state, and take the snapshot's.
+ */
+function installSnapshot(m: RaftMemory, ctx: Ctx, snap: RaftSnapshot, from: NodeId): void {
+  if (termAt(m.log, snap.index) === snap.term) {
+    ctx.note('snapshot-matches-log', { from, index: snap.index, term: snap.term });
+    if (snap.index > m.commitIndex) advanceCommit(m, ctx, snap.index);
+    return;
+  }
+  const discarded = lastIndex(m.log) - firstIndex(m.log);
+  m.log = [baseEntry(snap.index, snap.term)];
+  m.ids = {};
+  restoreSnapshot(m, snap, ctx);
+  ctx.persist({ op: 'put', key: SNAPSHOT, value: snap, bytes: snap.bytes }, false);
+  persistLogRewrite(m, ctx);
+  ctx.note('snapshot-installed', { from, index: snap.index, term: snap.term, bytes: snap.bytes, discarded });
+  announceSnapshot(m, ctx);
+}
+
 // ---- clients ------------------------------------------------------------------------------------------------------
 
 function propose(m: RaftMemory, client: NodeId, p: Extract<RaftMessage, { kind: 'propose' }>, ctx: Ctx): void {
@@ -636,7 +978,12 @@ function propose(m: RaftMemory, client: NodeId, p: Extract<RaftMessage, { kind: 
     ctx.send(client, 'propose-reply', { kind: 'propose-reply', id: p.id, ok: false, index: 0, leaderHint: m.leader, reason: 'not leader' } satisfies RaftMessage, 32);
     return;
   }
-  const known = m.ids[p.id];
+  const known = commandIndex(m, p.id);
+  if (known === 'stale') {
+    // The client had the answer long ago (it said so with its low-water mark): a late copy, never applied twice.
+    ctx.note('stale-duplicate', { client, id: p.id });
+    return;
+  }
   if (known !== undefined && known <= m.lastApplied) {
     ctx.send(client, 'propose-reply', { kind: 'propose-reply', id: p.id, ok: true, index: known, leaderHint: ctx.id, reason: 'duplicate' } satisfies RaftMessage, 32);
     return;
@@ -644,8 +991,10 @@ function propose(m: RaftMemory, client: NodeId, p: Extract<RaftMessage, { kind: 
   let index = known;
   if (index === undefined) {
     index = lastIndex(m.log) + 1;
-    appendLocal(m, ctx, Object.freeze({ index, term: m.term, kind: 'put' as const, id: p.id, key: p.key, value: p.value, at: ctx.now }));
-    broadcastAppend(m, ctx, false);
+    const e: Entry = { index, term: m.term, kind: 'put' as const, id: p.id, key: p.key, value: p.value, at: ctx.now };
+    if (p.low !== undefined) e.low = p.low;
+    appendLocal(m, ctx, Object.freeze(e));
+    replicate(m, ctx);
     maybeCommit(m, ctx);
   }
   if (index > m.lastApplied) (m.waiting[index] ??= []).push({ client, id: p.id });
@@ -662,7 +1011,7 @@ function read(m: RaftMemory, client: NodeId, r: Extract<RaftMessage, { kind: 're
     ctx.send(client, 'read-reply', { kind: 'read-reply', id: r.id, ok, value: ok ? (m.kv[r.key] ?? null) : null, appliedIndex: m.lastApplied, leaderHint: m.leader, reason } satisfies RaftMessage, 48);
   if (r.mode === 'eventual') return answer(true, '');
   if (m.role !== 'leader') return answer(false, 'not leader');
-  if (m.log[m.commitIndex].term !== m.term) return answer(false, 'leader has not committed in its term yet');
+  if (termAt(m.log, m.commitIndex) !== m.term) return answer(false, 'leader has not committed in its term yet');
   m.readSeq++;
   m.reads.push({ id: r.id, client, key: r.key, readIndex: m.commitIndex, seq: m.readSeq, acks: [] });
   if (m.group.length === 1) return serveReads(m, ctx);
