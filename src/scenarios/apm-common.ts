@@ -38,8 +38,12 @@ export interface ApmShape {
   spreadAgents?: boolean;
   /** Per-server agent settings: a hot server's skew, a hang, another retry policy. */
   agents?: Record<string, Partial<AgentConfig>>;
-  lb?: Partial<Omit<LbConfig, 'backends'>>;
-  ingestConfig?: Partial<Omit<IngestConfig, 'producer' | 'topics' | 'keepMetrics'>>;
+  lb?: Partial<Omit<LbConfig, 'backends' | 'directReturn' | 'reportAliveMs'>>;
+  /** Direct server return: ingestion answers the agents itself, the balancer only forwards (set on both). */
+  directReturn?: boolean;
+  /** Agents send no heartbeats: the balancer reports the agents it heard publish to the supervisor, once a period. */
+  piggybackHeartbeats?: boolean;
+  ingestConfig?: Partial<Omit<IngestConfig, 'producer' | 'topics' | 'keepMetrics' | 'directReturn'>>;
   /** Per-ingestion-server settings (a slow one). */
   ingests?: Record<string, Partial<IngestConfig>>;
   aggregator?: Record<string, unknown>;
@@ -74,6 +78,18 @@ export function apmTopics(o: ApmShape): string[] {
   return [...topics];
 }
 
+/**
+ * The topics the aggregators read: those that can hold a metric some stored query reads. With one topic per metric
+ * that leaves out the topics of metrics no query wants (ingestion keeps them only when told not to drop them); with
+ * one topic for everything, or one per server, every topic holds some wanted metric, so all of them are read.
+ */
+export function apmReadTopics(o: ApmShape): string[] {
+  const used = metricsUsed(apmStore(o.queries));
+  const wanted = new Set<string>();
+  for (const server of serverNames(o)) for (const m of used) wanted.add(topicOf(o.topics ?? 'per-metric', server, m).topic);
+  return apmTopics(o).filter((t) => wanted.has(t));
+}
+
 /** How long a sample may stay unacked: its window, the lateness, the watermark's slack and a margin. */
 function visibilityMs(store: QueryStore, aggregator: Record<string, unknown>): number {
   let longest = 0;
@@ -94,6 +110,7 @@ export function apmTopology(o: ApmShape): ScenarioInput['topology'] {
   const store = apmStore(o.queries);
   const servers = serverNames(o);
   const topics = apmTopics(o);
+  const readTopics = apmReadTopics(o);
   const nodes: ScenarioInput['topology']['nodes'] = [];
   const strategy = o.topics ?? 'per-metric';
   const brokers = o.brokers ?? 3;
@@ -123,14 +140,17 @@ export function apmTopology(o: ApmShape): ScenarioInput['topology'] {
   servers.forEach((server, i) => {
     const every = o.agent?.publishEveryMs ?? 1000;
     const phase = o.spreadAgents ? { phaseMs: Math.floor((i * every) / servers.length) } : {};
-    nodes.push({ id: agents[i], kind: 'apm-agent', host: server, config: { server, metrics: o.metrics ?? DEFAULT_METRICS, ...phase, ...o.agent, ...o.agents?.[server] } });
+    const piggyback = o.piggybackHeartbeats ? { piggybackHeartbeat: true } : {};
+    nodes.push({ id: agents[i], kind: 'apm-agent', host: server, config: { server, metrics: o.metrics ?? DEFAULT_METRICS, ...phase, ...piggyback, ...o.agent, ...o.agents?.[server] } });
   });
   nodes.push({ id: 'sup', kind: 'apm-supervisor', config: { agents, heartbeatMs: o.agent?.heartbeatMs ?? 500, missedMax: 3 } });
   const ingests = Array.from({ length: o.ingest ?? 2 }, (_, i) => `ingest-${i + 1}`);
-  nodes.push({ id: 'lb', kind: 'apm-lb', config: { backends: ingests, ...o.lb } });
+  const directReturn = o.directReturn === true;
+  const reportAliveMs = o.piggybackHeartbeats ? (o.agent?.heartbeatMs ?? 500) : 0;
+  nodes.push({ id: 'lb', kind: 'apm-lb', config: { backends: ingests, ...o.lb, directReturn, reportAliveMs } });
   const keepMetrics = o.dropUnused === false ? [] : [...metricsUsed(store)].sort();
   for (const id of ingests) {
-    nodes.push({ id, kind: 'apm-ingest', host: id, config: { producer: `${id}.producer`, topics: strategy, keepMetrics, ...o.ingestConfig, ...o.ingests?.[id] } });
+    nodes.push({ id, kind: 'apm-ingest', host: id, config: { producer: `${id}.producer`, topics: strategy, keepMetrics, ...o.ingestConfig, ...o.ingests?.[id], directReturn } });
     nodes.push({
       id: `${id}.producer`, kind: 'mq-producer', host: id,
       config: { topic: topics[0], topics, source: 'offer', acks: 'quorum', partitioner: 'key-hash', lingerMs: 50, batchMax: 1000, idempotent: true, ...o.producer },
@@ -143,14 +163,14 @@ export function apmTopology(o: ApmShape): ScenarioInput['topology'] {
     nodes.push({
       id: `${id}.consumer`, kind: 'mq-consumer', host: id,
       config: {
-        topic: topics[0], topics, group: 'aggregators', sink: id, revokeNotice: true, startIdle: i >= active, semantics: 'at-least-once',
+        topic: readTopics[0], topics: readTopics, group: 'aggregators', sink: id, revokeNotice: true, startIdle: i >= active, semantics: 'at-least-once',
         processMs: 0.02, fetchMax: 500, bufferMax: 5000, writeTimeoutMs: holdMs, ...o.consumer,
       },
     });
   });
   nodes.push({ id: 'tsdb', kind: 'apm-tsdb', config: { ...o.tsdb } });
   nodes.push({ id: 'dash', kind: 'apm-dashboard', config: { queries: store.queries, tsdb: 'tsdb', ...o.dashboard } });
-  if (o.autoscaler) nodes.push({ id: 'scaler', kind: 'apm-autoscaler', config: { pool, initial: active, min: 1, topics, ...o.autoscaler } });
+  if (o.autoscaler) nodes.push({ id: 'scaler', kind: 'apm-autoscaler', config: { pool, initial: active, min: 1, topics: readTopics, ...o.autoscaler } });
   return {
     nodes,
     config: { 'mq-partition': { electionMinMs: 150, electionMaxMs: 300, heartbeatMs: 50 } },
@@ -186,7 +206,11 @@ export function metricCatalogue(n: number): MetricSpec[] {
  * The notes' scale, or a fraction of it: `servers` × `metricsEmitted` per second, `queries` stored queries over
  * `queries / 2` metrics (two queries per metric: a 10 s and a 60 s window). Only the queried metrics are sampled; the
  * rest travel as bytes and are dropped by ingestion. Ingestion gathers samples per topic for 100 ms into one message
- * (Kafka's record batches); one partition per metric topic, three replicas over twelve brokers (the notes' 12).
+ * (Kafka's record batches) — one block per topic, as each topic has one partition — three replicas over twelve
+ * brokers (the notes' 12).
+ * At this scale ingestion answers the agents directly (the balancer would relay ten thousand answers a second), the
+ * agents' heartbeats ride on their publishes (the balancer reports who published, once per heartbeat period), and
+ * agents note no `sampled` per second (the publishes carry the values).
  */
 export function apmScaleShape(o: { servers: number; metricsEmitted: number; queries: number; ingest: number; aggregators: number }): ApmShape {
   const metrics = metricCatalogue(Math.max(1, Math.ceil(o.queries / 2)));
@@ -204,9 +228,11 @@ export function apmScaleShape(o: { servers: number; metricsEmitted: number; quer
     aggregators: o.aggregators,
     brokers: 12,
     partitionsPerTopic: 1,
-    agent: { metricsEmitted: o.metricsEmitted, heartbeatMs: 5000 },
+    agent: { metricsEmitted: o.metricsEmitted, heartbeatMs: 5000, noteSampled: false },
     spreadAgents: true,
-    ingestConfig: { blockMs: 100, perSampleUs: 0.5 },
+    directReturn: true,
+    piggybackHeartbeats: true,
+    ingestConfig: { blockMs: 100, blockBuckets: 1, perSampleUs: 0.5 },
     consumer: { processMs: 0.001, fetchMax: 2000, bufferMax: 8000 },
   };
 }

@@ -2,6 +2,7 @@ import { apmBaseline } from './apm-baseline.ts';
 import { apmCapacity } from './apm-capacity.ts';
 import { apmAggregatorCrash, apmLateData, apmOutageBackoff, apmOutageFixed } from './apm-faults.ts';
 import { apmAutoscale, apmLbLeastBusy, apmLbRoundRobin, apmPercentiles } from './apm-flow.ts';
+import { apmTopicsOne, apmTopicsPerMetric, apmTopicsPerServer } from './apm-topics.ts';
 import { mqLoad, raftTenMinutes } from './load.ts';
 import { mqAcksLeader, mqAcksQuorum } from './mq-acks.ts';
 import { mqBaseline } from './mq-baseline.ts';
@@ -65,6 +66,9 @@ export const SCENARIOS: readonly ScenarioInput[] = [
   apmLateData,
   apmPercentiles,
   apmCapacity,
+  apmTopicsPerMetric,
+  apmTopicsOne,
+  apmTopicsPerServer,
   lessonOnline,
   lessonBatch,
   lessonStream,

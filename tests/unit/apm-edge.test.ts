@@ -5,7 +5,9 @@
  * the queue. Checked: steady state delivers every sample of every second exactly once and drops unused metrics; the
  * notes' exponential backoff (10, 20, 40, 80, 80 ms) during a partition, with buffered batches arriving in order after
  * the heal; the herd of fixed, un-jittered retries; round robin vs least-busy with a straggler; back-pressure from a
- * full ingestion queue; the supervisor restarting a hung agent and reporting a crashed server as silent; determinism.
+ * full ingestion queue; the supervisor restarting a hung agent and reporting a crashed server as silent; direct server
+ * return (ingestion answers the agents, the balancer only forwards) with the same deliveries; quiet agents; blocks that
+ * keep a server's samples under one partition key; determinism.
  */
 import { describe, expect, it } from 'vitest';
 import { KERNEL_CHECKERS } from '../../src/sim/check/kernel.ts';
@@ -17,7 +19,7 @@ import { apmAgent, publishBytes, retryWaitUs } from '../../src/sim/apm/agent.ts'
 import { apmIngest, cpuUs } from '../../src/sim/apm/ingest.ts';
 import { apmLb } from '../../src/sim/apm/lb.ts';
 import { apmSupervisor, RESTARTS_MAX } from '../../src/sim/apm/supervisor.ts';
-import { DEFAULT_METRICS, type AgentConfig, type ApmRpc, type IngestConfig, type LbConfig, type MetricSample, type SamplePayload } from '../../src/sim/apm/types.ts';
+import { DEFAULT_METRICS, type AgentConfig, type ApmRpc, type IngestConfig, type LbConfig, type SampleBlock, type SamplePayload } from '../../src/sim/apm/types.ts';
 import { LINK, probe } from './harness.ts';
 
 /** Stands in for an MQ producer: records every sample offered to it, with the time it arrived. */
@@ -98,8 +100,19 @@ function notes(w: World, name: string, node?: NodeId): Note[] {
   return w.trace.events.filter((e): e is Note => e.kind === 'node.note' && e.name === name && (node === undefined || e.node === node));
 }
 
-function sampled(w: World): { server: string; t: number; samples: readonly MetricSample[] }[] {
-  return notes(w, 'sampled').map((e) => e.data as { server: string; t: number; samples: readonly MetricSample[] });
+/** One agent's batch as its `sampled` note gives it (columns), with its samples as (metric, value) pairs. */
+interface Sampled {
+  server: string;
+  t: number;
+  samples: { metric: string; value: number }[];
+}
+
+function sampled(w: World): Sampled[] {
+  return notes(w, 'sampled').map((e) => {
+    const d = e.data as { server: string; t: number; metrics: readonly string[]; values: readonly number[] };
+    expect(d.values.length).toBe(d.metrics.length);
+    return { server: d.server, t: d.t, samples: d.metrics.map((metric, i) => ({ metric, value: d.values[i] })) };
+  });
 }
 
 function offers(w: World): StubMemory['offers'] {
@@ -168,7 +181,10 @@ describe('apm edge: agents, balancer and ingestion over the network', () => {
     expect(counter(w, 'apm.published')).toBe(15);
     expect(counter(w, 'apm.droppedUnused')).toBe(15 * (DEFAULT_METRICS.length - keep.length));
     expect(counter(w, 'apm.retries')).toBe(0);
-    expect(notes(w, 'published').length).toBe(15);
+    // Each batch went through at its first attempt: answered (ok) once, and no `published` note (kept for retried ones).
+    const answers = w.trace.events.filter((e) => e.kind === 'msg.deliver' && e.msg === 'published' && e.to.endsWith('.agent'));
+    expect(answers.length).toBe(15);
+    expect(notes(w, 'published').length).toBe(0);
     // Round robin with two backends: each got its half.
     expect(counter(w, 'apm.lbForwarded.ingest-1') + counter(w, 'apm.lbForwarded.ingest-2')).toBe(15);
     expect(Math.abs(counter(w, 'apm.lbForwarded.ingest-1') - counter(w, 'apm.lbForwarded.ingest-2'))).toBeLessThanOrEqual(1);
@@ -309,6 +325,30 @@ describe('apm edge: agents, balancer and ingestion over the network', () => {
     expect(last.value).toEqual([]);
   });
 
+  it('heartbeats piggybacked on publishes: the balancer reports who published, and a hung agent is still restarted', () => {
+    const hangUs = 2_000_000;
+    const w = run({
+      servers: 3, agent: { piggybackHeartbeat: true }, agentAt: { 2: { hangAtMs: 2000 } }, lb: { reportAliveMs: 1000 }, sup: { heartbeatMs: 1000, missedMax: 3 },
+      durationUs: 10_500_000,
+    });
+    expect(w.trace.events.some((e) => e.kind === 'msg.send' && e.msg === 'alive')).toBe(false);
+    const reports = w.trace.events.filter((e) => e.kind === 'msg.send' && e.msg === 'alive-from');
+    // One report a second while anyone publishes, never one message per agent.
+    expect(reports.length).toBeGreaterThanOrEqual(9);
+    expect(reports.length).toBeLessThanOrEqual(10);
+    expect(reports.every((e) => e.kind === 'msg.send' && e.from === 'lb' && e.to === 'sup')).toBe(true);
+    const listed = reports.flatMap((e) => (e.kind === 'msg.send' ? [...(e.body as { agents: string[] }).agents] : []));
+    expect(new Set(listed)).toEqual(new Set(['web-1.agent', 'web-2.agent', 'web-3.agent']));
+    // web-2 stops publishing when it hangs, goes silent, is restarted and is heard again through its publishes.
+    expect(notes(w, 'silent', 'sup').map((e) => (e.data as { agent: string }).agent)).toEqual(['web-2.agent']);
+    const [restarted] = notes(w, 'restarted', 'web-2.agent');
+    // Silent after missedMax reports without it, one more for the check and one for the report's period: ≤ 5 s.
+    expect(restarted.t - hangUs).toBeLessThanOrEqual((3 + 2) * 1_000_000 + 5_000);
+    expect(notes(w, 'back', 'sup').map((e) => (e.data as { agent: string }).agent)).toEqual(['web-2.agent']);
+    expect(sampled(w).filter((x) => x.server !== 'web-2').length).toBe(20);
+    expect(() => build({ servers: 1, lb: { reportAliveMs: -1 }, durationUs: 1_000_000 })).toThrow(/reportAliveMs must be >= 0/);
+  });
+
   it('a crashed server is reported silent and never back; the supervisor’s restarts go unanswered and stop', () => {
     const w = run({ servers: 3, sup: { heartbeatMs: 500, missedMax: 3 }, durationUs: 12_000_000, faults: [{ at: 2_000_000, fault: { kind: 'crash', node: 'web-2' } }] });
     expect(notes(w, 'silent', 'sup').map((e) => (e.data as { agent: string }).agent)).toEqual(['web-2.agent']);
@@ -320,6 +360,74 @@ describe('apm edge: agents, balancer and ingestion over the network', () => {
     expect(last.value).toEqual(['web-2']);
     // The other servers carry on: a batch a second each, at 1 s … 12 s.
     expect(sampled(w).filter((x) => x.server !== 'web-2').length).toBe(24);
+  });
+
+  it('direct server return: ingestion answers the agents, the balancer relays nothing, and every second still arrives once', () => {
+    const keep = ['cpu', 'rpc.latency'];
+    const dsr = (lb: Partial<LbConfig>) => run({
+      servers: 6, backends: [{ keepMetrics: keep, directReturn: true }, { keepMetrics: keep, directReturn: true }], lb: { ...lb, directReturn: true }, durationUs: 4_500_000,
+    });
+    for (const w of [dsr({ policy: 'round-robin' }), dsr({ policy: 'least-busy', loadPollMs: 100 })]) {
+      const answers = w.trace.events.filter((e) => e.kind === 'msg.send' && e.msg === 'published');
+      expect(answers.length).toBe(24);
+      expect(answers.every((e) => e.kind === 'msg.send' && e.from.startsWith('ingest-') && e.to.endsWith('.agent'))).toBe(true);
+      expect(w.trace.events.some((e) => e.kind === 'msg.send' && e.from === 'lb' && e.msg === 'published')).toBe(false);
+      expect(counter(w, 'apm.published')).toBe(24);
+      const seen = offerCounts(w);
+      for (const x of sampled(w)) for (const m of keep) expect(seen.get(`${x.server}|${x.t}|${m}`)).toBe(1);
+      expect(counter(w, 'apm.lbForwarded.ingest-1') + counter(w, 'apm.lbForwarded.ingest-2')).toBe(24);
+    }
+    // Least-busy without answers to count must poll; an answer reaching a direct-return balancer is a wiring error.
+    expect(() => build({ servers: 1, lb: { policy: 'least-busy', loadPollMs: 0, directReturn: true }, durationUs: 1_000_000 })).toThrow(/needs loadPollMs > 0/);
+    expect(() => run({ servers: 1, lb: { directReturn: true }, durationUs: 1_500_000 })).toThrow(/direct return is on/);
+  });
+
+  it('a quiet agent notes no sampled batches but publishes the same values, columns in catalogue order', () => {
+    const noisy = run({ servers: 2, durationUs: 3_500_000 });
+    const quiet = run({ servers: 2, agent: { noteSampled: false }, durationUs: 3_500_000 });
+    expect(sampled(quiet)).toEqual([]);
+    const publishes = (w: World) => w.trace.events.flatMap((e) => (e.kind === 'msg.send' && e.msg === 'publish' && e.to === 'lb' ? [e.body as Extract<ApmRpc, { kind: 'publish' }>] : []));
+    const got = publishes(quiet);
+    expect(got.length).toBe(6);
+    for (const p of got) expect(p.metrics).toEqual(DEFAULT_METRICS.map((m) => m.name));
+    // The same seed draws the same values whether or not they are noted.
+    expect(got.map((p) => [p.server, p.t, p.values])).toEqual(publishes(noisy).map((p) => [p.server, p.t, p.values]));
+    expect(sampled(noisy).map((x) => [x.server, x.t, x.samples.map((v) => v.value)])).toEqual(got.map((p) => [p.server, p.t, p.values]));
+    // Agents with the same catalogue share one array of names.
+    expect(got[0].metrics).toBe(got[1].metrics);
+  });
+
+  it('blocks keep a server under one partition key, in blockBuckets buckets, and hold every kept sample once', () => {
+    const keep = ['cpu', 'rpc.latency'];
+    const blocks = (buckets: number) => {
+      const w = run({ servers: 8, backends: [{ keepMetrics: keep, blockMs: 250, blockBuckets: buckets }], agent: { phaseMs: 0 }, durationUs: 4_500_000 });
+      const keys = new Map<string, Set<string>>();
+      let samples = 0;
+      for (const e of w.trace.events) {
+        if (e.kind !== 'msg.send' || e.msg !== 'offer') continue;
+        for (const m of (e.body as Extract<ApmRpc, { kind: 'offer' }>).msgs) {
+          const b = m.data as SampleBlock;
+          samples += b.server.length;
+          for (let i = 0; i < b.server.length; i++) {
+            expect(m.topic).toBe(`metric.${b.metric[i]}`);
+            const k = `${b.server[i]}|${m.topic}`;
+            if (!keys.has(k)) keys.set(k, new Set());
+            keys.get(k)!.add(m.key);
+          }
+        }
+      }
+      return { w, samples, keys };
+    };
+    for (const buckets of [1, 4]) {
+      const { w, samples, keys } = blocks(buckets);
+      expect(samples).toBe(8 * 4 * keep.length);
+      expect(counter(w, 'apm.ingestedSamples')).toBe(samples);
+      for (const set of keys.values()) expect(set.size).toBe(1); // one key per (server, topic): one partition
+      const distinct = new Set([...keys.values()].map((s) => [...s][0]));
+      expect(distinct.size).toBeLessThanOrEqual(buckets * keep.length);
+      if (buckets === 1) expect(distinct.size).toBe(keep.length);
+    }
+    expect(() => build({ servers: 1, backends: [{ blockMs: 100, blockBuckets: 0 }], durationUs: 1_000_000 })).toThrow(/blockBuckets must be 1\.\.64/);
   });
 
   it('determinism: the same seed gives the same trace hash, a checkpoint resumes to the same end, another seed differs', () => {

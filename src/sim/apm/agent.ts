@@ -1,8 +1,7 @@
 import { assert, fail } from '../kernel/assert.ts';
-import type { Rng } from '../kernel/rng.ts';
 import { ms, type Micros } from '../kernel/time.ts';
 import type { Message, NodeBehavior, NodeContext } from '../kernel/types.ts';
-import { AGENT_DEFAULTS, type AgentConfig, type ApmRpc, type MetricSample, type MetricSpec } from './types.ts';
+import { AGENT_DEFAULTS, type AgentConfig, type ApmRpc, type MetricSpec } from './types.ts';
 
 /**
  * The APM agent: the process on every server that turns what the machine, the OS and the application do into
@@ -23,7 +22,8 @@ import { AGENT_DEFAULTS, type AgentConfig, type ApmRpc, type MetricSample, type 
  *   doubling the wait probes each scale with few attempts while easing the load on a clogged network. Fixed intervals
  *   keep hammering at one scale. Jitter draws each wait from [½, 1½] × nominal: without it, agents that failed
  *   together retry together (the herd) and knock the recovering service over again;
- * - the agent itself: it heartbeats `alive` to the supervisor `sup`, which restarts it when it hangs. A restarted
+ * - the agent itself: it heartbeats `alive` to the supervisor `sup` (or lets the load balancer report its publishes,
+ *   `piggybackHeartbeat`: one message per period for the whole fleet), which restarts it when it hangs. A restarted
  *   process has lost its memory, so batches it buffered are gone (counted) — and the gap they leave on the dashboard
  *   is itself the signal: missing data means something failed;
  * - while the network is down batches wait in a bounded buffer; beyond `bufferMax` the oldest batch not on the wire is
@@ -35,7 +35,8 @@ interface Batch {
   seq: number;
   /** Event time (µs): the start of the period the samples describe. Retries keep it. */
   t: Micros;
-  samples: readonly MetricSample[];
+  /** One value per metric of the catalogue, in its order (`AgentState.names`). Never written once made: it is sent. */
+  values: readonly number[];
   /** Sends so far (the publish message's `attempt` is this count once sent). */
   attempt: number;
 }
@@ -51,8 +52,18 @@ export interface AgentState {
   status: 'running' | 'hung';
   /** When the process hung (µs), or -1. */
   hungAt: Micros;
-  /** Current level of every `snapshot` metric's random walk, unskewed. */
-  walk: Record<string, number>;
+  /** The catalogue's metric names, in order: one frozen array shared by every agent with the same catalogue. */
+  names: readonly string[];
+  /**
+   * Current level of every `snapshot` metric's random walk, unskewed, by the metric's place in the catalogue (0 for
+   * other kinds): one array of numbers, where an object keyed by name would keep each level in a box of its own.
+   */
+  walk: number[];
+  /**
+   * The agent's own 32-bit seed, drawn once at boot from its `sample` stream: each period's draws derive from it and
+   * the period's time (see `sample`), so sampling never touches the stream's state again.
+   */
+  seed: number;
   nextSeq: number;
   heartbeatSeq: number;
   /** Unacknowledged batches, oldest first; `buffer[0]` is the only one ever on the wire. */
@@ -85,8 +96,8 @@ export const apmAgent: NodeBehavior<AgentState, Partial<AgentConfig>> = {
     validate(cfg);
     if (!ctx.knows(LB)) fail(`apm agent ${ctx.id}: no load balancer node "${LB}"`);
     const s: AgentState = {
-      cfg, status: 'running', hungAt: -1, walk: freshWalk(cfg.metrics), nextSeq: 1, heartbeatSeq: 0, buffer: [], wire: 'idle', failures: 0,
-      counts: { sampled: 0, published: 0, retries: 0, dropped: 0, restarts: 0 },
+      cfg, status: 'running', hungAt: -1, names: catalogueNames(cfg.metrics), walk: freshWalk(cfg.metrics), seed: ctx.rng('sample').int(0, 0xffffffff), nextSeq: 1, heartbeatSeq: 0,
+      buffer: [], wire: 'idle', failures: 0, counts: { sampled: 0, published: 0, retries: 0, dropped: 0, restarts: 0 },
     };
     start(s, ctx);
     const hangAt = ms(cfg.hangAtMs);
@@ -138,10 +149,32 @@ function validate(cfg: AgentConfig): void {
   for (const [name, k] of Object.entries(cfg.skew)) if (!(Number.isFinite(k) && k >= 0)) fail(`apm agent: skew of ${name} must be >= 0`);
 }
 
-function freshWalk(metrics: readonly MetricSpec[]): Record<string, number> {
-  const walk: Record<string, number> = {};
-  for (const m of metrics) if (m.kind === 'snapshot') walk[m.name] = m.base;
-  return walk;
+/**
+ * The catalogue's names as one frozen array, the same array for every agent with the same catalogue: publishes carry
+ * it by reference, so the trace hash memoises it once instead of hashing every name of every publish, and ten thousand
+ * agents hold one copy. Interned by content (a pure function of the names, so sharing it between runs changes no
+ * result), at most CATALOGUES_MAX of them.
+ */
+const CATALOGUES: Record<string, readonly string[]> = {};
+let catalogues = 0;
+const CATALOGUES_MAX = 1_000;
+
+function catalogueNames(metrics: readonly MetricSpec[]): readonly string[] {
+  const names = metrics.map((m) => m.name);
+  const key = names.join('\n');
+  const known = CATALOGUES[key];
+  if (known !== undefined) return known;
+  const frozen = Object.freeze(names);
+  if (catalogues < CATALOGUES_MAX) {
+    CATALOGUES[key] = frozen;
+    catalogues++;
+  }
+  assert(frozen.length === metrics.length, 'one name per metric');
+  return frozen;
+}
+
+function freshWalk(metrics: readonly MetricSpec[]): number[] {
+  return metrics.map((m) => (m.kind === 'snapshot' ? m.base : 0));
 }
 
 /** (Re)starts the process's loops: sampling aligned to whole periods of virtual time, and heartbeats from now. */
@@ -156,6 +189,7 @@ function start(s: AgentState, ctx: Ctx): void {
 }
 
 function heartbeat(s: AgentState, ctx: Ctx): void {
+  if (s.cfg.piggybackHeartbeat) return; // the balancer reports our publishes to the supervisor instead
   ctx.setTimer('heartbeat', ms(s.cfg.heartbeatMs));
   if (!ctx.knows(SUPERVISOR)) return; // a topology without a supervisor: nobody listens
   s.heartbeatSeq++;
@@ -170,26 +204,38 @@ function samplePeriod(s: AgentState, ctx: Ctx): void {
   ctx.setTimer('sample', boundary + period + phase - ctx.now);
   const t = boundary - period;
   assert(t >= 0 && t + period <= ctx.now, 'a batch describes a period that has ended');
-  const samples = sample(s, ctx.rng('sample'));
+  const values = sample(s, t);
   s.counts.sampled++;
-  ctx.note('sampled', { server: s.cfg.server, t, samples });
-  s.buffer.push({ seq: s.nextSeq++, t, samples, attempt: 0 });
+  if (s.cfg.noteSampled) ctx.note('sampled', { server: s.cfg.server, t, metrics: s.names, values });
+  s.buffer.push({ seq: s.nextSeq++, t, values, attempt: 0 });
   if (s.buffer.length > s.cfg.bufferMax) dropOldest(s, ctx);
   assert(s.buffer.length <= s.cfg.bufferMax, 'the buffer stays within bufferMax');
   pump(s, ctx);
 }
 
-/** One period's values, in catalogue order, skewed, rounded to 3 decimals to keep traces compact. Frozen: it is sent. */
-function sample(s: AgentState, rng: Rng): readonly MetricSample[] {
-  const out: MetricSample[] = [];
-  for (const m of s.cfg.metrics) {
+/**
+ * One period's values, in catalogue order, skewed, rounded to 3 decimals to keep traces compact. Not frozen: freezing
+ * an array of numbers boxes every one of them, which at ten thousand agents costs more than drawing them; the array is
+ * never written after this (the batch and every publish of it share it).
+ *
+ * The period's uniform draws come from a small generator (mulberry32) seeded from the agent's seed and the period's
+ * event time: ten thousand agents draw tens of values a second, and drawing from each agent's own ARC4 stream — a
+ * 256-entry table per agent, cold in the cache by the time its next second comes — cost more than the rest of a sample.
+ * The values stay a pure function of the root seed, the agent and the period.
+ */
+function sample(s: AgentState, t: Micros): number[] {
+  const metrics = s.cfg.metrics;
+  const out = new Array<number>(metrics.length);
+  seedPeriod(s.seed, t);
+  for (let i = 0; i < metrics.length; i++) {
+    const m = metrics[i];
     let v: number;
     switch (m.kind) {
       case 'snapshot': {
-        const level = s.walk[m.name];
-        const next = Math.max(0, level + m.spread * normal(rng) + SNAPSHOT_PULL * (m.base - level));
-        s.walk[m.name] = m.name === 'cpu' ? Math.min(CPU_PERCENT_MAX, next) : next;
-        v = s.walk[m.name];
+        const level = s.walk[i];
+        const next = Math.max(0, level + m.spread * normal() + SNAPSHOT_PULL * (m.base - level));
+        v = m.name === 'cpu' ? Math.min(CPU_PERCENT_MAX, next) : next;
+        s.walk[i] = v;
         break;
       }
       case 'max-of-second': {
@@ -197,49 +243,89 @@ function sample(s: AgentState, rng: Rng): readonly MetricSample[] {
         // standard normals is drawn in one go: P(max ≤ z) = Φ(z)ⁿ, so z = Φ⁻¹(U^(1/n)) for a uniform U. One draw
         // instead of n: at the notes' scale the agents' sampling would otherwise be most of the simulation.
         const n = m.eventsPerS ?? 1;
-        const u = Math.min(1 - 1e-16, Math.max(1e-16, rng.next()));
+        const u = Math.min(1 - 1e-16, Math.max(1e-16, uniform()));
         v = m.base * Math.exp(m.spread * inverseNormal(n === 1 ? u : Math.pow(u, 1 / n)));
         break;
       }
       case 'count':
         // Poisson(base) by its normal approximation (mean and variance both base), fine for the counts here (≥ 20).
-        v = Math.max(0, Math.round(m.base + Math.sqrt(m.base) * normal(rng)));
+        v = Math.max(0, Math.round(m.base + Math.sqrt(m.base) * normal()));
         break;
       default:
         fail(`apm agent: unknown metric kind ${(m as MetricSpec).kind as string}`);
     }
-    v *= s.cfg.skew[m.name] ?? 1;
+    const skew = s.cfg.skew[m.name];
+    if (skew !== undefined) v *= skew;
     if (m.name === 'cpu') v = Math.min(CPU_PERCENT_MAX, v);
     if (!(Number.isFinite(v) && v >= 0)) fail(`apm agent: metric ${m.name} sampled ${v}`);
-    out.push(Object.freeze({ metric: m.name, value: Math.round(v * 1000) / 1000 }));
+    out[i] = Math.round(v * 1000) / 1000;
   }
-  return Object.freeze(out);
+  return out;
 }
 
-/** A standard normal draw (Box–Muller); `1 - next()` lies in (0, 1], so the logarithm is finite. */
+// The period generator's state (mulberry32) and Box–Muller's spare normal. Module-level scratch, set by `seedPeriod`
+// at the start of every `sample` and used only inside it: no simulation state lives here between steps. Typed arrays,
+// because a module-level `let` holding a double (or an int32 beyond 2^30) would allocate a heap number per write.
+const PERIOD_STATE = new Int32Array(1);
+/** [the spare normal, 1 when it is there] */
+const SPARE = new Float64Array(2);
+
+/** Seeds the period generator from the agent's seed and the period's event time (µs), mixed (murmur3's finaliser). */
+function seedPeriod(seed: number, t: Micros): void {
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff && Number.isSafeInteger(t) && t >= 0)) fail(`apm agent: bad period seed ${seed} / ${t}`);
+  let h = seed ^ Math.imul(t % 0x100000000, 0x9e3779b1) ^ Math.imul(Math.floor(t / 0x100000000) + 1, 0x85ebca77);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  PERIOD_STATE[0] = h ^ (h >>> 16);
+  SPARE[1] = 0;
+}
+
+/** A uniform draw in [0, 1) from the period generator (mulberry32). */
+function uniform(): number {
+  const state = (PERIOD_STATE[0] + 0x6d2b79f5) | 0;
+  PERIOD_STATE[0] = state;
+  let t = state;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 0x100000000;
+}
+
+const INV_A = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+const INV_B = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+const INV_C = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+const INV_D = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+
 /**
  * Φ⁻¹(p), the standard normal quantile, by Acklam's rational approximation (relative error < 1.2e-9) for p in (0, 1).
  */
 export function inverseNormal(p: number): number {
-  assert(p > 0 && p < 1, `inverseNormal needs p in (0, 1), got ${p}`);
-  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+  if (!(p > 0 && p < 1)) fail(`inverseNormal needs p in (0, 1), got ${p}`);
   const low = 0.02425;
   if (p < low || p > 1 - low) {
     const q = Math.sqrt(-2 * Math.log(p < low ? p : 1 - p));
-    const x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    const x = (((((INV_C[0] * q + INV_C[1]) * q + INV_C[2]) * q + INV_C[3]) * q + INV_C[4]) * q + INV_C[5]) / ((((INV_D[0] * q + INV_D[1]) * q + INV_D[2]) * q + INV_D[3]) * q + 1);
     return p < low ? x : -x;
   }
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  return ((((((INV_A[0] * r + INV_A[1]) * r + INV_A[2]) * r + INV_A[3]) * r + INV_A[4]) * r + INV_A[5]) * q) / (((((INV_B[0] * r + INV_B[1]) * r + INV_B[2]) * r + INV_B[3]) * r + INV_B[4]) * r + 1);
 }
 
-function normal(rng: Rng): number {
-  const u = 1 - rng.next();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
+/**
+ * A standard normal draw. Box–Muller turns two uniforms into two independent normals; the second is kept for the next
+ * call of the same period, so a draw costs one uniform on average. `1 - uniform()` lies in (0, 1]: the logarithm is
+ * finite.
+ */
+function normal(): number {
+  if (SPARE[1] === 1) {
+    SPARE[1] = 0;
+    return SPARE[0];
+  }
+  const r = Math.sqrt(-2 * Math.log(1 - uniform()));
+  const angle = 2 * Math.PI * uniform();
+  SPARE[0] = r * Math.sin(angle);
+  SPARE[1] = 1;
+  return r * Math.cos(angle);
 }
 
 /** The buffer is full: drop the oldest batch that is not on the wire (an answer may still come for that one). */
@@ -257,8 +343,9 @@ function pump(s: AgentState, ctx: Ctx): void {
   if (s.wire !== 'idle' || s.buffer.length === 0) return;
   const b = s.buffer[0];
   b.attempt++;
-  const emitted = Math.max(s.cfg.metricsEmitted, b.samples.length);
-  const body = Object.freeze({ kind: 'publish', agent: ctx.id, server: s.cfg.server, seq: b.seq, t: b.t, samples: b.samples, emitted, attempt: b.attempt }) satisfies ApmRpc;
+  const emitted = Math.max(s.cfg.metricsEmitted, b.values.length);
+  // Not frozen (see `sample`): nothing writes to a publish once it is made.
+  const body: ApmRpc = { kind: 'publish', agent: ctx.id, server: s.cfg.server, seq: b.seq, t: b.t, metrics: s.names, values: b.values, emitted, attempt: b.attempt };
   ctx.send(LB, 'publish', body, publishBytes(s.cfg, emitted));
   ctx.setTimer('timeout', ms(s.cfg.requestTimeoutMs));
   s.wire = 'sent';
@@ -333,7 +420,9 @@ function answered(s: AgentState, a: Extract<ApmRpc, { kind: 'published' }>, ctx:
   // ingestion queue, plus every retry's wait.
   const readyAt = b.t + ms(s.cfg.publishEveryMs) + ms(s.cfg.phaseMs);
   ctx.observe('apm.publishDelayMs', Math.max(0, ctx.now - readyAt) / 1000);
-  ctx.note('published', { seq: b.seq, t: b.t, attempt: a.attempt });
+  // A batch that went through at the first attempt needs no note: its `published` answer is in the trace. One that
+  // needed retries is worth one (how a fault ended for this server).
+  if (a.attempt > 1) ctx.note('published', { seq: b.seq, t: b.t, attempt: a.attempt });
   pump(s, ctx);
 }
 

@@ -3,9 +3,9 @@ import { ms } from '../kernel/time.ts';
 import type { Message, NodeBehavior, NodeContext, NodeId } from '../kernel/types.ts';
 import type { Delivered, MqRpc } from '../mq/types.ts';
 import { functionLabel, matchServers, type StoredQuery } from './query.ts';
-import { addSeen, digestAdd, hasSeen, newDigest, newServerIndex, serverIndexOf, type Digest, type SecondSets, type ServerIndex } from './samples.ts';
-import { forEachSample, type ApmRpc, type PointKey, type PointWrite } from './types.ts';
-import { addSample, advance, newWindowState, windowClosed, windowConfig, windowsOf, type ClosedWindow, type WindowState } from './window.ts';
+import { addSeen, digestAddHashes, hasSeen, nameHash, newDigest, newServerIndex, sampleHashA, sampleHashB, serverIndexOf, type Digest, type SecondSets, type ServerIndex } from './samples.ts';
+import { sampleColumns, type ApmRpc, type PointKey, type PointWrite, type SampleBlock } from './types.ts';
+import { addSampleAt, advance, newWindowState, windowClosed, windowConfig, windowsOf, type ClosedWindow, type WindowState } from './window.ts';
 
 /**
  * An aggregation server: the notes' loop "forever, for every query: find the metric, collect the values of the
@@ -17,6 +17,10 @@ import { addSample, advance, newWindowState, windowClosed, windowConfig, windows
  * Windows are kept per query and per partition: a partition's samples arrive roughly in event-time order, so each
  * partition has its own watermark, and the dashboard merges a window's partials across partitions (min of mins,
  * merged sketches — never the average of percentiles).
+ *
+ * What it reads is counted per aggregator — messages, bytes, samples, the samples no query of its own wanted
+ * (discarded), and the partitions it has read from — so scenarios can compare topic layouts: with one topic per
+ * metric an aggregator reads only what its queries need, with one topic for everything it reads and discards.
  */
 export interface AggregatorConfig {
   queries: readonly StoredQuery[];
@@ -76,14 +80,30 @@ interface Batch {
 
 export interface AggregatorState {
   cfg: AggregatorConfig;
+  /** Per metric, the indices (in `cfg.queries`) of the queries that read it. */
+  byMetric: Record<string, number[]>;
+  /**
+   * Per query index, whether each server (by index in `servers`) matches its FROM clause: 0 not asked yet, 1 no, 2
+   * yes. A cache of `matchServers`, which would otherwise glob-match every sample against every query.
+   */
+  matches: number[][];
   servers: ServerIndex;
+  /** Each server's name hash (samples.ts), by server index: an array read instead of a lookup by name per sample. */
+  serverHash: number[];
+  /** Partitions this aggregator has read samples from (ever): how many topics' partitions its queries fan in from. */
+  readFrom: Record<string, 1>;
+  /** Names of the per-aggregator read counters (`apm.bytesRead.<id>` …), made once. */
+  metricNames: { bytes: string; messages: string; samples: string; discarded: string; partitions: string };
   /** The consumer-group generation in which this aggregator was last given each partition (its write fence). */
   generation: Record<string, number>;
   streams: Record<string, Stream>;
   batches: Record<number, Batch>;
   /** Points sent to the store and not yet confirmed, by point key text, with the batches waiting on them. */
   storing: Record<string, { point: PointWrite; wids: number[]; sentAt: number; evidence: Readonly<Record<string, unknown>> }>;
-  counts: { samples: number; late: number; unmatched: number; duplicates: number; disowned: number; windows: number; stored: number; rewrites: number; conflicts: number };
+  counts: {
+    samples: number; late: number; unmatched: number; duplicates: number; disowned: number; windows: number; stored: number; rewrites: number; conflicts: number;
+    messages: number; bytes: number;
+  };
 }
 
 type Ctx = NodeContext;
@@ -112,7 +132,14 @@ export const apmAggregator: NodeBehavior<AggregatorState, Partial<AggregatorConf
     ctx.setTimer('tick', ms(cfg.tickMs));
     const queries = cfg.queries.map((q) => ({ id: q.id, metric: q.query.metric, servers: q.query.servers, windowUs: q.query.windowUs, slideUs: q.query.slideUs, time: q.query.time }));
     ctx.note('queries', { queries });
-    return { cfg, servers: newServerIndex(), generation: {}, streams: {}, batches: {}, storing: {}, counts: { samples: 0, late: 0, unmatched: 0, duplicates: 0, disowned: 0, windows: 0, stored: 0, rewrites: 0, conflicts: 0 } };
+    const byMetric: Record<string, number[]> = {};
+    cfg.queries.forEach((q, i) => (byMetric[q.query.metric] ??= []).push(i));
+    const id = ctx.id;
+    const metricNames = { bytes: `apm.bytesRead.${id}`, messages: `apm.messagesRead.${id}`, samples: `apm.samplesRead.${id}`, discarded: `apm.samplesDiscarded.${id}`, partitions: `apm.partitionsRead.${id}` };
+    const counts = { samples: 0, late: 0, unmatched: 0, duplicates: 0, disowned: 0, windows: 0, stored: 0, rewrites: 0, conflicts: 0, messages: 0, bytes: 0 };
+    return {
+      cfg, byMetric, matches: cfg.queries.map(() => []), servers: newServerIndex(), serverHash: [], readFrom: {}, metricNames, generation: {}, streams: {}, batches: {}, storing: {}, counts,
+    };
   },
   view: (s) => ({
     counts: s.counts,
@@ -122,6 +149,7 @@ export const apmAggregator: NodeBehavior<AggregatorState, Partial<AggregatorConf
     })),
     batchesWaiting: Object.keys(s.batches).length,
     storing: Object.keys(s.storing).length,
+    readFrom: Object.keys(s.readFrom),
   }),
   headline: (s) => ({ role: 'aggregator', streams: Object.keys(s.streams).length, windows: s.counts.windows, late: s.counts.late }),
   step(s, input, ctx) {
@@ -163,24 +191,23 @@ function take(s: AggregatorState, ctx: Ctx, wid: number, items: readonly Deliver
   assert(s.batches[wid] === undefined, `write ${wid} taken twice`);
   const batch: Batch = { ids: items.map((d) => d.m.id), pending: 0 };
   s.batches[wid] = batch;
+  const before = { messages: s.counts.messages, samples: s.counts.samples, unmatched: s.counts.unmatched, bytes: s.counts.bytes };
   for (const d of items) {
     // Delivered before a rebalance took the partition away, processed after: its new owner counts it (it is not acked).
     if (s.generation[d.partition] === undefined) {
       s.counts.disowned++;
       continue;
     }
-    const n = forEachSample(d.m.data, (server, metric, t, value) => {
-      s.counts.samples++;
-      let matched = false;
-      for (const q of s.cfg.queries) {
-        if (q.query.metric !== metric || !matchServers(q.query, server)) continue;
-        matched = true;
-        batch.pending += place(s, ctx, q, d.partition, server, t, value, wid);
-      }
-      if (!matched) s.counts.unmatched++;
-    });
-    if (n === 0) fail(`apm aggregator: message ${d.m.id} carries no metric sample`);
+    const samples = sampleColumns(d.m.data) ?? fail(`apm aggregator: message ${d.m.id} carries no metric sample`);
+    s.counts.messages++;
+    s.counts.bytes += d.m.bytes;
+    if (s.readFrom[d.partition] === undefined) {
+      s.readFrom[d.partition] = 1;
+      ctx.count(s.metricNames.partitions);
+    }
+    batch.pending += takeSamples(s, ctx, d.partition, samples, wid);
   }
+  countReads(s, ctx, before);
   closeWindows(s, ctx);
   if (batch.pending === 0 || ctx.bug('apm-ack-before-write')) {
     batch.pending = 0;
@@ -188,14 +215,123 @@ function take(s: AggregatorState, ctx: Ctx, wid: number, items: readonly Deliver
   }
 }
 
+/** The read counters: totals (`apm.samplesRead` …) and this aggregator's own (`apm.samplesRead.<id>` …). */
+function countReads(s: AggregatorState, ctx: Ctx, before: { messages: number; samples: number; unmatched: number; bytes: number }): void {
+  const messages = s.counts.messages - before.messages;
+  const samples = s.counts.samples - before.samples;
+  const discarded = s.counts.unmatched - before.unmatched;
+  const bytes = s.counts.bytes - before.bytes;
+  assert(messages >= 0 && samples >= messages && discarded >= 0 && discarded <= samples && bytes >= 0, 'read counters only grow, and discard no more than they read');
+  const names = s.metricNames;
+  // Counted even when 0, so a run that discards nothing reports 0 rather than no value.
+  ctx.count('apm.messagesRead', messages);
+  ctx.count(names.messages, messages);
+  ctx.count('apm.bytesRead', bytes);
+  ctx.count(names.bytes, bytes);
+  ctx.count('apm.samplesRead', samples);
+  ctx.count(names.samples, samples);
+  ctx.count('apm.samplesDiscarded', discarded);
+  ctx.count(names.discarded, discarded);
+}
+
+/**
+ * The samples of one message (one partition), in columns. Per sample: the queries of its metric (looked up again only
+ * when the metric changes — a block of a metric topic holds one), the server's index and its digest hashes (once per
+ * sample, however many queries and windows take it), then each matching query's windows. Returns how many open
+ * windows now wait on `wid`.
+ */
+function takeSamples(s: AggregatorState, ctx: Ctx, partition: string, x: SampleBlock, wid: number): number {
+  const streams: (Stream | undefined)[] = [];
+  let metric: string | null = null;
+  let queries: readonly number[] = NO_QUERIES;
+  let waiting = 0;
+  for (let i = 0; i < x.value.length; i++) {
+    s.counts.samples++;
+    if (x.metric[i] !== metric) {
+      metric = x.metric[i];
+      queries = s.byMetric[metric] ?? NO_QUERIES;
+    }
+    if (queries.length === 0) {
+      s.counts.unmatched++;
+      continue;
+    }
+    const server = x.server[i];
+    const index = serverIndexOf(s.servers, server);
+    let matched = false;
+    for (let k = 0; k < queries.length; k++) {
+      const qi = queries[k];
+      if (!matchesServer(s, qi, index, server)) continue;
+      if (!matched) {
+        matched = true;
+        const h = serverHashOf(s, index, server);
+        const t = x.t[i];
+        PLACED.server = server;
+        PLACED.index = index;
+        PLACED.t = t;
+        PLACED.value = x.value[i];
+        PLACED.hashA = sampleHashA(h, t);
+        PLACED.hashB = sampleHashB(h, t);
+      }
+      const st = (streams[qi] ??= streamOf(s, s.cfg.queries[qi], partition));
+      waiting += place(s, ctx, s.cfg.queries[qi], st, PLACED, wid);
+    }
+    if (!matched) s.counts.unmatched++;
+  }
+  return waiting;
+}
+
+const NO_QUERIES: readonly number[] = Object.freeze([]);
+
+/** The name hash of `server` (index `index`), cached by index. */
+function serverHashOf(s: AggregatorState, index: number, server: string): number {
+  let h = s.serverHash[index];
+  if (h === undefined) {
+    while (s.serverHash.length < index) s.serverHash.push(nameHash(s.servers.names[s.serverHash.length]));
+    h = s.serverHash[index] = nameHash(server);
+  }
+  return h;
+}
+
+/** Whether query `qi` reads `server` (index `index`): `matchServers`, cached per query and server. */
+function matchesServer(s: AggregatorState, qi: number, index: number, server: string): boolean {
+  const row = s.matches[qi];
+  let m = row[index];
+  if (m === undefined || m === 0) {
+    while (row.length <= index) row.push(0);
+    m = row[index] = matchServers(s.cfg.queries[qi].query, server) ? 2 : 1;
+  }
+  return m === 2;
+}
+
+/** One sample as `place` takes it: its identity (server and its index, event time), value and digest hashes. */
+interface Placed {
+  server: string;
+  index: number;
+  t: number;
+  value: number;
+  hashA: number;
+  hashB: number;
+}
+
+/** Scratch for the sample being placed: filled once per sample, read by `place`, never kept. */
+const PLACED: Placed = { server: '', index: 0, t: 0, value: 0, hashA: 0, hashB: 0 };
+
+/** The start of the one window of a tumbling query, or the starts of a sliding query's windows, of time `time`. */
+function startsOf(q: StoredQuery, time: number): readonly number[] {
+  const { windowUs, slideUs } = q.query;
+  if (slideUs !== windowUs) return windowsOf(time, windowUs, slideUs);
+  ONE_START[0] = Math.floor(time / windowUs) * windowUs;
+  return ONE_START;
+}
+
+/** Scratch for `startsOf`: read before the next call, never kept. */
+const ONE_START: number[] = [0];
+
 /** Adds one sample to one query's windows of its partition; returns how many open windows now wait on `wid`. */
-function place(s: AggregatorState, ctx: Ctx, q: StoredQuery, partition: string, server: string, t: number, value: number, wid: number): number {
-  const st = streamOf(s, q, partition);
+function place(s: AggregatorState, ctx: Ctx, q: StoredQuery, st: Stream, x: Placed, wid: number): number {
   st.lastArrivalUs = ctx.now;
-  const time = q.query.time === 'event' ? t : ctx.now;
-  const index = serverIndexOf(s.servers, server);
-  const starts = q.query.slideUs === q.query.windowUs ? [time - (time % q.query.windowUs)] : windowsOf(time, q.query.windowUs, q.query.slideUs);
-  if (!ctx.bug('apm-no-dedupe') && countedBefore(st, starts, index, t)) {
+  const starts = startsOf(q, q.query.time === 'event' ? x.t : ctx.now);
+  if (!ctx.bug('apm-no-dedupe') && countedBefore(st, starts, x.index, x.t)) {
     // Delivered again while its window is open or unconfirmed (the queue redelivers what was not acked in time):
     // count it once — but this delivery's batch must still wait for that window to be stored before it is acked,
     // or an ack of the copy would ack the message whose first copy sits in a window not yet written.
@@ -204,20 +340,21 @@ function place(s: AggregatorState, ctx: Ctx, q: StoredQuery, partition: string, 
     return waitOnCopy(s, q, st, starts, wid);
   }
   const late = st.win.lateSamples;
-  addSample(st.win, { t, value, arrivedAt: ctx.now });
+  addSampleAt(st.win, x.t, x.value, ctx.now);
   if (st.win.lateSamples > late) {
     s.counts.late++;
     ctx.count('apm.lateSamples');
-    ctx.note('late', { query: q.id, partition, server, t, value, watermark: st.win.watermarkUs });
+    ctx.note('late', { query: q.id, partition: st.partition, server: x.server, t: x.t, value: x.value, watermark: st.win.watermarkUs });
   }
   let waiting = 0;
-  for (const start of starts) {
+  for (let k = 0; k < starts.length; k++) {
+    const start = starts[k];
     if (windowClosed(st.win, start)) continue;
     const w = (st.open[start] ??= { wids: [], seen: {}, digest: newDigest(), samples: [] });
     if (!(w.digest.n < WINDOW_SAMPLES_MAX)) fail(`apm aggregator: window ${start} of ${q.id} holds too many samples`);
-    addSeen(w.seen, index, t);
-    digestAdd(w.digest, server, t);
-    if (w.samples !== null) w.samples = w.samples.length < EVIDENCE_LIST_MAX ? (w.samples.push(`${server}@${t}`), w.samples) : null;
+    addSeen(w.seen, x.index, x.t);
+    digestAddHashes(w.digest, x.hashA, x.hashB);
+    if (w.samples !== null) w.samples = w.samples.length < EVIDENCE_LIST_MAX ? (w.samples.push(`${x.server}@${x.t}`), w.samples) : null;
     if (w.wids[w.wids.length - 1] !== wid) {
       w.wids.push(wid);
       waiting++;
@@ -287,7 +424,8 @@ function tick(s: AggregatorState, ctx: Ctx): void {
 
 /** Emits every window the watermarks closed: each becomes a point written to the store. */
 function closeWindows(s: AggregatorState, ctx: Ctx): void {
-  for (const st of Object.values(s.streams)) {
+  for (const key in s.streams) {
+    const st = s.streams[key];
     for (const w of advance(st.win, ctx.now)) {
       const held = st.open[w.startUs] ?? { wids: [], seen: {}, digest: newDigest(), samples: [] };
       delete st.open[w.startUs];

@@ -26,6 +26,9 @@ import type { ApmRpc, PointWrite } from './types.ts';
  *   `avgOfPartials`: for `avg` and every percentile, the plain average of the partials' own values — so the charts
  *   can show both lines and how far apart a heavy tail on one partition pushes them.
  *
+ * Fan-in: every window merged observes `apm.windowPartials`, the partials it merged — its `max` is how many
+ * partitions a query's data comes through, which the topic layout decides.
+ *
  * Staleness: at each refresh `apm.dashStalenessMs` observes now − the end of the newest window the dashboard holds,
  * i.e. how far behind real time the chart's right edge is (window length + aggregation lateness + pipeline delay).
  * Silent servers are not its business: an empty window simply never appears (a gap is the signal).
@@ -261,6 +264,9 @@ function receive(s: DashboardState, msg: Message, ctx: Ctx): void {
   for (let i = 0; i < body.points.length; ) {
     let j = i + 1;
     while (j < body.points.length && body.points[j].start === body.points[i].start) j++;
+    // How many partitions this window's data came through so far: the query's fan-in (one per partition of one
+    // topic per metric; one per server with a topic per server).
+    ctx.observe('apm.windowPartials', j - i);
     upsert(q, mergeWindow(q.query, q.labels, body.points.slice(i, j)));
     last = body.points[i].start;
     windows++;

@@ -84,21 +84,25 @@ export interface Sketch {
 type Mapping = DDSketch['mapping'];
 const mappings: Record<string, Mapping> = {};
 let mappingsCached = 0;
+let lastAccuracy = Number.NaN;
+let lastMapping: Mapping | null = null;
 
 /**
  * The library's logarithmic mapping for α. Cached at module level: it is pure math (no simulation state), built
  * from α alone, so sharing it between sketches and runs changes no result.
  */
 export function mappingFor(relativeAccuracy: number): Mapping {
+  // The last accuracy asked for answers without a lookup: every add of a run asks for the same one.
+  if (relativeAccuracy === lastAccuracy && lastMapping !== null) return lastMapping;
   const name = String(relativeAccuracy);
-  const cached = mappings[name];
-  if (cached) return cached;
-  const mapping = new DDSketch({ relativeAccuracy }).mapping;
+  const mapping = mappings[name] ?? new DDSketch({ relativeAccuracy }).mapping;
   assert(mapping.relativeAccuracy === relativeAccuracy, 'the library mapping keeps the accuracy it was given');
-  if (mappingsCached < MAPPINGS_CACHED_MAX) {
+  if (mappings[name] === undefined && mappingsCached < MAPPINGS_CACHED_MAX) {
     mappings[name] = mapping;
     mappingsCached++;
   }
+  lastAccuracy = relativeAccuracy;
+  lastMapping = mapping;
   return mapping;
 }
 

@@ -5,7 +5,9 @@ import { SUPERVISOR_DEFAULTS, type ApmRpc, type SupervisorConfig } from './types
 
 /**
  * The supervisor `sup` (the notes: "agent: restart, check with heartbeat — a supervisor service"). Every agent sends
- * `alive` every heartbeat; every `heartbeatMs` the supervisor checks when it last heard from each. An agent silent for
+ * `alive` every heartbeat — or, with heartbeats piggybacked on publishes, the load balancer reports every agent it
+ * heard from (`alive-from`, one message for the fleet); every `heartbeatMs` the supervisor checks when it last heard
+ * from each. An agent silent for
  * `missedMax` heartbeats is reported silent (once per silence) and sent `restart`, again every `missedMax` heartbeats
  * while it stays silent, at most `RESTARTS_MAX` times (a restart that does not help will not help the tenth time).
  *
@@ -68,16 +70,28 @@ export const apmSupervisor: NodeBehavior<SupervisorState, Partial<SupervisorConf
 
 function receive(s: SupervisorState, msg: Message, ctx: Ctx): void {
   const body = msg.body as ApmRpc;
+  if (body.kind === 'alive-from') {
+    // Heartbeats piggybacked on publishes, reported by the load balancer for the agents it heard from.
+    let back = false;
+    for (const agent of body.agents) back = heard(s, ctx, agent, null) || back;
+    if (back) publishSilent(s, ctx);
+    return;
+  }
   if (body.kind !== 'alive') fail(`apm supervisor got ${body.kind} from ${msg.from}`);
-  if (s.lastHeard[msg.from] === undefined) return; // not one of ours
-  s.lastHeard[msg.from] = ctx.now;
-  s.server[msg.from] = body.server;
-  const silence = s.silent[msg.from];
-  if (silence === undefined) return;
-  delete s.silent[msg.from];
+  if (heard(s, ctx, msg.from, body.server)) publishSilent(s, ctx);
+}
+
+/** An agent was heard from (its server's name when it said so); true when it had been silent and is back. */
+function heard(s: SupervisorState, ctx: Ctx, agent: NodeId, server: string | null): boolean {
+  if (s.lastHeard[agent] === undefined) return false; // not one of ours
+  s.lastHeard[agent] = ctx.now;
+  if (server !== null) s.server[agent] = server;
+  const silence = s.silent[agent];
+  if (silence === undefined) return false;
+  delete s.silent[agent];
   s.counts.backs++;
-  ctx.note('back', { agent: msg.from, server: body.server, silentMs: (ctx.now - silence.since) / 1000, restarts: silence.restarts });
-  publishSilent(s, ctx);
+  ctx.note('back', { agent, server: s.server[agent], silentMs: (ctx.now - silence.since) / 1000, restarts: silence.restarts });
+  return true;
 }
 
 /** The periodic check: who has been silent too long, and who is due another restart order. */

@@ -79,6 +79,12 @@ export interface AgentConfig {
   bufferMax: number;
   /** Heartbeat to the supervisor. */
   heartbeatMs: number;
+  /**
+   * Send no heartbeats of its own: the load balancer tells the supervisor which agents it heard a publish from, once
+   * per heartbeat period (LbConfig.reportAliveMs) — the heartbeat rides on the publish. An agent that stops publishing
+   * (hung, or cut off from the balancer) goes silent either way.
+   */
+  piggybackHeartbeat: boolean;
   /** The agent process hangs at this time (ms; 0 = never): it stops sampling until the supervisor restarts it. */
   hangAtMs: number;
   /** Multiplies every value this server reports for the named metrics (a hot or slow server), e.g. {"rpc.latency": 8}. */
@@ -86,6 +92,12 @@ export interface AgentConfig {
   /** Bytes per sample on the wire before compression, and the compression ratio ingestion must undo (CPU). */
   bytesPerSample: number;
   compression: number;
+  /**
+   * Note every period's batch (`sampled`, with its values) in the trace: the ground truth tests and narration read.
+   * Off at the notes' scale, where ten thousand such notes a second would be most of the trace — the publish carries
+   * the same values anyway.
+   */
+  noteSampled: boolean;
 }
 
 export const AGENT_DEFAULTS: Omit<AgentConfig, 'server'> = {
@@ -100,17 +112,13 @@ export const AGENT_DEFAULTS: Omit<AgentConfig, 'server'> = {
   requestTimeoutMs: 100,
   bufferMax: 60,
   heartbeatMs: 500,
+  piggybackHeartbeat: false,
   hangAtMs: 0,
   skew: {},
   bytesPerSample: 16,
   compression: 4,
+  noteSampled: true,
 };
-
-/** One metric value of one second on one server. `t` is the event time: the start of the second it describes. */
-export interface MetricSample {
-  metric: string;
-  value: number;
-}
 
 /**
  * The supervisor (`sup`): watches the agents' heartbeats and restarts a hung agent. An agent silent for
@@ -140,9 +148,20 @@ export interface LbConfig {
   loadPollMs: number;
   /** A forwarded request with no answer within this is failed back to the agent. */
   requestTimeoutMs: number;
+  /**
+   * Every this often, tell the supervisor (`sup`) which agents published since the last report (`alive-from`): their
+   * heartbeats, piggybacked on the publishes (AgentConfig.piggybackHeartbeat). 0 = no reports.
+   */
+  reportAliveMs: number;
+  /**
+   * Direct server return: the backend answers the agent itself and the balancer sees only requests (an L4 balancer's
+   * DSR). Half the balancer's messages, but it no longer knows what is outstanding: least-busy must poll, and a
+   * backend that never answers is noticed by the agent's own timeout. The backends must be set the same way.
+   */
+  directReturn: boolean;
 }
 
-export const LB_DEFAULTS: Omit<LbConfig, 'backends'> = { policy: 'round-robin', loadPollMs: 100, requestTimeoutMs: 500 };
+export const LB_DEFAULTS: Omit<LbConfig, 'backends'> = { policy: 'round-robin', loadPollMs: 100, requestTimeoutMs: 500, directReturn: false, reportAliveMs: 0 };
 
 /** How ingestion names topics (the notes' "how many topics?"). */
 export type TopicStrategy = 'one-topic' | 'per-server' | 'per-metric';
@@ -164,8 +183,16 @@ export interface IngestConfig {
    * second cannot each be a message.
    */
   blockMs: number;
+  /**
+   * Blocks per topic per flush: servers are split into this many buckets (by a hash of their name), each its own
+   * block with its own partition key, so a topic's blocks spread over its partitions while a server's samples always
+   * take the same one. More buckets than partitions only make smaller blocks; with one partition per topic, 1.
+   */
+  blockBuckets: number;
   /** The local MQ producer this server publishes through. */
   producer: NodeId;
+  /** Answer the agent directly rather than the balancer that forwarded the publish (see LbConfig.directReturn). */
+  directReturn: boolean;
 }
 
 export const INGEST_DEFAULTS: Omit<IngestConfig, 'producer'> = {
@@ -176,6 +203,8 @@ export const INGEST_DEFAULTS: Omit<IngestConfig, 'producer'> = {
   topics: 'per-metric',
   keepMetrics: [],
   blockMs: 0,
+  blockBuckets: 4,
+  directReturn: false,
 };
 
 /** The topic a sample goes to under each strategy, and its partition key. */
@@ -206,6 +235,18 @@ export interface SampleBlock {
   metric: readonly string[];
   t: readonly Micros[];
   value: readonly number[];
+}
+
+/**
+ * The samples an MQ message of the pipeline carries, as columns: a block as it is, one sample as a block of one; null
+ * when it carries none. The hot paths (aggregators, checkers) walk the columns without a callback per sample.
+ */
+export function sampleColumns(data: unknown): SampleBlock | null {
+  const b = data as SampleBlock | SamplePayload | null | undefined;
+  if (b && (b as SampleBlock).block === true) return b as SampleBlock;
+  const one = b as SamplePayload | null | undefined;
+  if (!one || typeof one.metric !== 'string') return null;
+  return { block: true, server: [one.server], metric: [one.metric], t: [one.t], value: [one.value] };
 }
 
 /** Calls `f` for every sample an MQ message of the pipeline carries: one, or a block of them. */
@@ -256,10 +297,15 @@ export interface PointWrite extends PointKey {
 
 /** Messages between the pipeline's parts (the MQ's own messages are in ../mq/types.ts). */
 export type ApmRpc =
-  /** agent → lb → ingestion: one second of one server's metrics (`seq` per agent; retries keep it). */
-  | { kind: 'publish'; agent: NodeId; server: string; seq: number; t: Micros; samples: readonly MetricSample[]; emitted: number; attempt: number }
   /**
-   * ingestion → lb → agent. `ok: false` with a reason: refused (queue full, no backend) — the agent retries.
+   * agent → lb → ingestion: one second of one server's metrics (`seq` per agent; retries keep it), in columns:
+   * `values[i]` is metric `metrics[i]`. `metrics` is the agent's catalogue, one frozen array shared by every agent
+   * with the same catalogue; `emitted` counts the metrics the server emits in all (see AgentConfig.metricsEmitted).
+   */
+  | { kind: 'publish'; agent: NodeId; server: string; seq: number; t: Micros; metrics: readonly string[]; values: readonly number[]; emitted: number; attempt: number }
+  /**
+   * ingestion → lb → agent (or ingestion → agent with direct server return). `ok: false` with a reason: refused (queue
+   * full, no backend) — the agent retries.
    * `attempt` echoes the publish it answers, so an agent can tell a late answer to an attempt it already gave up on
    * from the answer to the attempt it is waiting for.
    */
@@ -268,6 +314,8 @@ export type ApmRpc =
   | { kind: 'load'; queue: number }
   /** agent → supervisor, and the supervisor's restart order for a hung agent. */
   | { kind: 'alive'; server: string; seq: number }
+  /** lb → supervisor: the agents it heard a publish from since its last report (piggybacked heartbeats). */
+  | { kind: 'alive-from'; agents: readonly NodeId[] }
   | { kind: 'restart'; reason: string }
   /** ingestion → its local producer: messages to publish (the producer stamps ids and timestamps). */
   | { kind: 'offer'; msgs: readonly { topic: string; key: string; bytes: number; data: SamplePayload | SampleBlock }[] }

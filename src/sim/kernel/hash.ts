@@ -118,6 +118,7 @@ function mix(x: number): void {
 }
 
 function mixText(s: string): void {
+  WORK += s.length;
   mix(s.length);
   // The same as mix() per character, with the lanes held in locals for the loop.
   let a = A;
@@ -133,6 +134,7 @@ function mixText(s: string): void {
 }
 
 function hashValue(v: unknown): void {
+  WORK++;
   switch (typeof v) {
     case 'string':
       mix(1);
@@ -151,9 +153,11 @@ function hashValue(v: unknown): void {
       return mix(v ? 4 : 6);
     case 'object': {
       if (v === null) return mix(5);
-      // Containers are hashed on their own and their two lanes mixed in. Frozen containers cannot change, so their
-      // lanes are memoised: a Raft entry sent to four followers and kept in checkpoints is hashed once. An unfrozen
-      // copy (say, after a JSON round trip) hashes to the same lanes, just without the memo.
+      // Containers are hashed on their own and their two lanes mixed in. Frozen containers cannot change, so the
+      // lanes of large ones are memoised: a batch of entries sent to four followers and kept in checkpoints is hashed
+      // once. Small ones are not: a WeakMap insert costs microseconds (more as the map grows with short-lived keys),
+      // far more than hashing a few fields again. An unfrozen copy (say, after a JSON round trip) hashes to the same
+      // lanes, just without the memo.
       const frozen = Object.isFrozen(v);
       const memo = frozen ? FROZEN.get(v) : undefined;
       if (memo !== undefined) {
@@ -162,15 +166,17 @@ function hashValue(v: unknown): void {
       }
       const pa = A;
       const pb = B;
+      const work = WORK;
       A = SEED_A;
       B = SEED_B;
       hashContainer(v as object);
-      const lanes: [number, number] = [A, B];
+      const la = A;
+      const lb = B;
       A = pa;
       B = pb;
-      if (frozen) FROZEN.set(v as object, lanes);
-      mix(lanes[0]);
-      return mix(lanes[1]);
+      if (frozen && WORK - work >= MEMO_WORK_MIN) FROZEN.set(v as object, [la, lb]);
+      mix(la);
+      return mix(lb);
     }
     default:
       return mix(5); // undefined, functions: JSON writes null (or nothing)
@@ -180,6 +186,13 @@ function hashValue(v: unknown): void {
 const SEED_A = 0x811c9dc5;
 const SEED_B = 0x01000193 ^ 0x5bd1e995;
 const FROZEN = new WeakMap<object, [number, number]>();
+/** Values and characters hashed so far (a running count): how much work hashing one container took. */
+let WORK = 0;
+/**
+ * Frozen containers that took at least this much work to hash are memoised (see hashValue): about a dozen short
+ * strings. Below it, hashing again is cheaper than a WeakMap insert; well above it, the memo pays from the second use.
+ */
+const MEMO_WORK_MIN = 96;
 
 function hashContainer(v: object): void {
   if (Array.isArray(v)) {

@@ -39,7 +39,10 @@ export function heapPush<T extends HeapItem>(heap: HeapState<T>, item: WithoutSe
   while (i > 0) {
     const p = (i - 1) >> 1;
     if (!before(a[i], a[p])) break;
-    [a[i], a[p]] = [a[p], a[i]];
+    // A swap through a temporary: the destructuring form allocated an array per level (the run's top allocator).
+    const x = a[i];
+    a[i] = a[p];
+    a[p] = x;
     i = p;
   }
   return full.seq;
@@ -64,7 +67,9 @@ export function heapPop<T extends HeapItem>(heap: HeapState<T>): T | undefined {
       if (l < a.length && before(a[l], a[m])) m = l;
       if (r < a.length && before(a[r], a[m])) m = r;
       if (m === i) break;
-      [a[i], a[m]] = [a[m], a[i]];
+      const x = a[i];
+      a[i] = a[m];
+      a[m] = x;
       i = m;
     }
   }
