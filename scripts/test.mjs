@@ -25,7 +25,11 @@ let failed = 0;
 if (existsSync(report)) {
   const r = JSON.parse(readFileSync(report, 'utf8'));
   passed = r.numPassedTests;
-  failed = r.numFailedTests + (r.numTotalTestSuites > 0 && r.numTotalTests === 0 ? 1 : 0);
+  // A test file that fails outside its tests (an import error, a throw at module level) runs none of them: each
+  // counts as one failure, so the line never reads "0 failed" over a file that could not load.
+  const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed')).length;
+  failed = r.numFailedTests + brokenFiles + (r.numTotalTestSuites > 0 && r.numTotalTests === 0 ? 1 : 0);
+  if (brokenFiles > 0) console.log(`${brokenFiles} test file${brokenFiles === 1 ? '' : 's'} failed to run`);
 } else {
   failed = 1;
 }

@@ -54,7 +54,7 @@ describe('Charts panel in Chromium', () => {
     // The partition (1 s → 1.6 s) and the leader's crash (1.2 s → restart at 2.2 s), on every chart.
     const kinds = await page.locator('[data-testid="chart-depth"] [data-testid="fault-band"]').evaluateAll((els) => els.map((e) => (e as SVGGElement).dataset.kind));
     expect(kinds.sort()).toEqual(['crash', 'partition']);
-    expect(await page.locator('[data-testid="fault-band"]').count()).toBe(8);
+    expect(await page.locator('[data-testid="fault-band"]').count()).toBe(10);
     const crashTitle = await page.locator('[data-testid="chart-depth"] [data-testid="fault-band"][data-kind="crash"] title').textContent();
     expect(crashTitle).toMatch(/^crash b\d\.orders-0 .*from 1\.200s, scheduled by the scenario; restarted at 2\.200s/);
 

@@ -123,8 +123,13 @@ describe('teaching mode in Chromium', () => {
     expect(await page.getByTestId('narration-guided').isChecked()).toBe(true);
     await page.getByTestId('speed').fill(String(9)); // 10×
     await page.getByTestId('play').click();
-    // The first anchor is a time anchor at 1 s: the run stops exactly there.
-    await page.waitForFunction(() => document.querySelector('[data-testid="play"]')?.textContent?.trim() === 'Play', null, { timeout: 15_000 });
+    // The first anchor is a time anchor at 1 s: the run stops exactly there. (Wait for the step to be reached too: just
+    // after the click the button may still read Play, before the session has started playing.)
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="narration-step"][data-reached="true"]').length === 1 && document.querySelector('[data-testid="play"]')?.textContent?.trim() === 'Play',
+      null,
+      { timeout: 15_000 },
+    );
     expect(await text(page, 'time')).toBe('1.000s');
     expect(await reachedCount(page)).toBe(1);
     expect(await page.getByTestId('narration-step').first().getAttribute('aria-current')).toBe('step');
