@@ -55,6 +55,9 @@ async function measureFrames(page: Page, base: string): Promise<Record<string, u
     el.dispatchEvent(new Event('input', { bubbles: true }));
   }, stop);
   const speed = await page.getByTestId('speed').getAttribute('aria-valuetext');
+  // Guided narration pauses at each step's anchor; the frame figures want uninterrupted play, as a user gets with it off.
+  const guided = page.getByTestId('narration-guided');
+  if (await guided.isChecked()) await guided.uncheck();
   await page.getByTestId('play').click();
   // Let the run reach steady load (the first seconds are elections and leases) before measuring.
   await page.waitForFunction(() => /([5-9]\d\d|\d{4,}) messages in flight/.test(document.querySelector('[data-testid="topology-summary"]')?.textContent ?? ''), null, { timeout: 60_000 });

@@ -33,7 +33,8 @@ export const mqLoad: ScenarioInput = {
     consumers: Array.from({ length: 3 }, () => ({ processMs: 0.2, fetchMax: 200, bufferMax: 1000, heartbeatMs: 600, writeTimeoutMs: 4000 })),
     link: { latencyMs: 200, jitterMs: 40 },
     // Timers scaled to the slow network: an election timeout must exceed a vote's round trip, a lease its renewal.
-    raft: { electionMinMs: 1300, electionMaxMs: 2600, heartbeatMs: 400 },
+    // Each entry leaves for the followers at once (no replication linger), so the wire shows every message.
+    raft: { electionMinMs: 1300, electionMaxMs: 2600, heartbeatMs: 400, replicateLingerMs: 0, heartbeatWhenIdle: false },
     coordinator: { pollMs: 300, leaseMs: 2500, sessionMs: 4000 },
     partition: { visibilityMs: 4000, fetchWaitMs: 600 },
   }),
