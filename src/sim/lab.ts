@@ -199,6 +199,8 @@ interface Loaded {
   input: ScenarioInput;
   /** The settings applied to the scenario data (`input` already has them applied). */
   settings: Settings;
+  /** The teaching bugs the run's node kinds understand (fixed by the topology, so found once at load). */
+  knownBugs: Record<string, string>;
   scenario: Scenario;
   spec: WorldSpec;
   world: World;
@@ -384,16 +386,16 @@ export class Lab {
       speed: this.speed,
       nodes: w.nodeIds.map((id) => {
         const n = w.node(id);
-        const detail = (node: NodeId, kind: string) => this.focus === null || this.focus.nodes.has(node) || this.focus.kinds.has(kind);
+        const detail = this.focus === null || this.focus.nodes.has(id) || this.focus.kinds.has(n.kind);
         return {
           id,
           kind: n.kind,
           status: n.status,
           incarnation: n.incarnation,
-          memory: n.memory === null ? null : detail(id, n.kind) ? viewOf(BEHAVIORS[n.kind], n.memory) : undefined,
-          detail: detail(id, n.kind),
+          memory: n.memory === null ? null : detail ? viewOf(BEHAVIORS[n.kind], n.memory) : undefined,
+          detail,
           headline: n.memory === null ? {} : (BEHAVIORS[n.kind].headline?.(n.memory) ?? {}),
-          disk: { keys: Object.keys(n.disk.data).sort(), data: detail(id, n.kind) ? diskViewOf(n.disk.data) : {}, pendingWrites: n.disk.pending.length, writes: n.disk.writes, syncs: n.disk.syncs },
+          disk: { keys: Object.keys(n.disk.data).sort(), data: detail ? diskViewOf(n.disk.data) : {}, pendingWrites: n.disk.pending.length, writes: n.disk.writes, syncs: n.disk.syncs },
           timers: Object.keys(n.timers).sort(),
           inbox: n.inbox.length,
         };
@@ -421,7 +423,7 @@ export class Lab {
       narration: r.narration.at(w.t),
       actions: cloneShared([...w.actionList]),
       settings: r.settings,
-      knownBugs: bugsFor(new Set(r.spec.nodes.map((n) => n.kind))),
+      knownBugs: { ...r.knownBugs },
       ...storedQueriesOf(r.input),
       metrics,
       checkpoints: r.checkpoints.length,
@@ -689,6 +691,7 @@ export class Lab {
     const r: Loaded = {
       input: structuredClone(input) as ScenarioInput,
       settings,
+      knownBugs: bugsFor(new Set(spec.nodes.map((n) => n.kind))),
       scenario,
       spec,
       world,
