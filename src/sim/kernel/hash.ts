@@ -55,7 +55,10 @@ export class StreamHash {
     const o = e as Record<string, unknown>;
     for (const k in o) {
       const x = o[k];
-      if (x !== undefined) hashValue(x);
+      if (x === undefined) continue;
+      if (typeof x === 'object') x === null ? mix(5) : hashNested(x);
+      else if (typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean') scalar(x);
+      else mix(5);
     }
     mix(9);
     this.a = A;
@@ -134,53 +137,109 @@ function mixText(s: string): void {
 }
 
 function hashValue(v: unknown): void {
-  WORK++;
   switch (typeof v) {
     case 'string':
-      mix(1);
-      return mixText(v);
     case 'number':
-      if (Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff) {
-        mix(2);
-        return mix(v | 0);
-      }
-      if (!Number.isFinite(v)) return mix(5);
-      F64[0] = v;
-      mix(3);
-      mix(U32[0]);
-      return mix(U32[1]);
     case 'boolean':
-      return mix(v ? 4 : 6);
-    case 'object': {
-      if (v === null) return mix(5);
-      // Containers are hashed on their own and their two lanes mixed in. Frozen containers cannot change, so the
-      // lanes of large ones are memoised: a batch of entries sent to four followers and kept in checkpoints is hashed
-      // once. Small ones are not: a WeakMap insert costs microseconds (more as the map grows with short-lived keys),
-      // far more than hashing a few fields again. An unfrozen copy (say, after a JSON round trip) hashes to the same
-      // lanes, just without the memo.
-      const frozen = Object.isFrozen(v);
-      const memo = frozen ? FROZEN.get(v) : undefined;
-      if (memo !== undefined) {
-        mix(memo[0]);
-        return mix(memo[1]);
-      }
-      const pa = A;
-      const pb = B;
-      const work = WORK;
-      A = SEED_A;
-      B = SEED_B;
-      hashContainer(v as object);
-      const la = A;
-      const lb = B;
-      A = pa;
-      B = pb;
-      if (frozen && WORK - work >= MEMO_WORK_MIN) FROZEN.set(v as object, [la, lb]);
-      mix(la);
-      return mix(lb);
-    }
+      return scalar(v);
+    case 'object':
+      return v === null ? mix(5) : hashNested(v);
     default:
       return mix(5); // undefined, functions: JSON writes null (or nothing)
   }
+}
+
+/**
+ * A string, number or boolean, mixed into the lanes: the same mixes as `mix` — type tag, then the value (a string's
+ * length and characters, an int32, or a float's two 32-bit halves) — with the lanes held in locals. Containers' walks
+ * call it once per element, so it stays small enough to be inlined there.
+ */
+function scalar(v: string | number | boolean): void {
+  let a = A;
+  let b = B;
+  let m: number;
+  if (typeof v === 'number') {
+    // `(v | 0) === v` holds for exactly the integers in int32 range (and -0, which mixes as 0, as JSON writes it).
+    if ((v | 0) === v) {
+      a = Math.imul(a ^ 2, 0x01000193);
+      m = Math.imul(b ^ 2, 0x5bd1e995);
+      b = m ^ (m >>> 15);
+      a = Math.imul(a ^ v, 0x01000193);
+      m = Math.imul(b ^ v, 0x5bd1e995);
+      b = m ^ (m >>> 15);
+    } else if (v - v === 0) {
+      F64[0] = v;
+      const lo = U32[0];
+      const hi = U32[1];
+      a = Math.imul(a ^ 3, 0x01000193);
+      m = Math.imul(b ^ 3, 0x5bd1e995);
+      b = m ^ (m >>> 15);
+      a = Math.imul(a ^ lo, 0x01000193);
+      m = Math.imul(b ^ lo, 0x5bd1e995);
+      b = m ^ (m >>> 15);
+      a = Math.imul(a ^ hi, 0x01000193);
+      m = Math.imul(b ^ hi, 0x5bd1e995);
+      b = m ^ (m >>> 15);
+    } else {
+      a = Math.imul(a ^ 5, 0x01000193); // NaN and ±Infinity: JSON writes null
+      m = Math.imul(b ^ 5, 0x5bd1e995);
+      b = m ^ (m >>> 15);
+    }
+    WORK++;
+  } else if (typeof v === 'string') {
+    const n = v.length;
+    a = Math.imul(a ^ 1, 0x01000193);
+    m = Math.imul(b ^ 1, 0x5bd1e995);
+    b = m ^ (m >>> 15);
+    a = Math.imul(a ^ n, 0x01000193);
+    m = Math.imul(b ^ n, 0x5bd1e995);
+    b = m ^ (m >>> 15);
+    for (let i = 0; i < n; i++) {
+      const c = v.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      m = Math.imul(b ^ c, 0x5bd1e995);
+      b = m ^ (m >>> 15);
+    }
+    WORK += n + 1;
+  } else {
+    const x = v ? 4 : 6;
+    a = Math.imul(a ^ x, 0x01000193);
+    m = Math.imul(b ^ x, 0x5bd1e995);
+    b = m ^ (m >>> 15);
+    WORK++;
+  }
+  A = a;
+  B = b;
+}
+
+/**
+ * A nested container: hashed on its own and its two lanes mixed in. Frozen containers cannot change, so the lanes of
+ * large ones are memoised: a batch of entries sent to four followers and kept in checkpoints is hashed once. Small
+ * ones are not: a WeakMap insert costs microseconds (more as the map grows with short-lived keys), far more than
+ * hashing a few fields again. An unfrozen copy (say, after a JSON round trip) hashes to the same lanes, just without
+ * the memo.
+ */
+function hashNested(v: object): void {
+  WORK++;
+  const frozen = Object.isFrozen(v);
+  const memo = frozen ? FROZEN.get(v) : undefined;
+  if (memo !== undefined) {
+    mix(memo[0]);
+    return mix(memo[1]);
+  }
+  const pa = A;
+  const pb = B;
+  const work = WORK;
+  A = SEED_A;
+  B = SEED_B;
+  hashContainer(v);
+  const la = A;
+  const lb = B;
+  A = pa;
+  B = pb;
+  if (frozen && WORK - work >= MEMO_WORK_MIN) FROZEN.set(v, [la, lb]);
+  mix(la);
+  mix(lb);
 }
 
 const SEED_A = 0x811c9dc5;
@@ -198,7 +257,12 @@ function hashContainer(v: object): void {
   if (Array.isArray(v)) {
     mix(7);
     mix(v.length);
-    for (let i = 0; i < v.length; i++) hashValue(v[i] === undefined ? null : v[i]);
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (typeof x === 'object') x === null ? mix(5) : hashNested(x);
+      else if (typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean') scalar(x);
+      else mix(5); // a hole or undefined: JSON writes null
+    }
     return;
   }
   mix(8);
@@ -207,7 +271,9 @@ function hashContainer(v: object): void {
     const x = o[k];
     if (x === undefined) continue;
     mixKey(k);
-    hashValue(x);
+    if (typeof x === 'object') x === null ? mix(5) : hashNested(x);
+    else if (typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean') scalar(x);
+    else mix(5);
   }
   mix(9);
 }
