@@ -21,7 +21,7 @@ describe('event heap', () => {
         let id = 0;
         for (const op of program) {
           if (op >= 0) {
-            const seq = heapPush(heap, { t: op, id }, 10_000);
+            const seq = heapPush(heap, { t: op, seq: 0, id }, 10_000);
             naive.push({ t: op, seq, id: id++ });
             naive.sort((a, b) => a.t - b.t || a.seq - b.seq);
           } else {
@@ -40,9 +40,9 @@ describe('event heap', () => {
 
   it('refuses to grow past its limit and refuses bad times', () => {
     const heap = heapCreate<HeapItem>();
-    heapPush(heap, { t: 1 }, 1);
-    expect(() => heapPush(heap, { t: 2 }, 1)).toThrow('event heap is full');
-    expect(() => heapPush(heapCreate<HeapItem>(), { t: 1.5 }, 10)).toThrow('non-negative integer');
+    heapPush(heap, { t: 1, seq: 0 }, 1);
+    expect(() => heapPush(heap, { t: 2, seq: 0 }, 1)).toThrow('event heap is full');
+    expect(() => heapPush(heapCreate<HeapItem>(), { t: 1.5, seq: 0 }, 10)).toThrow('non-negative integer');
   });
 });
 

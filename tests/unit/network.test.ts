@@ -212,7 +212,8 @@ describe('timers', () => {
     const w = world({ nodes: [{ id: 'a' }, { id: 'b' }] });
     const heapBefore = w.state.heap.items.length;
     const n = w.node('a');
-    for (let i = 1; i <= 100; i++) (w as any)._perform(n, { writes: [], events: [], timers: [['t', 1_000 + i]], sends: [], counts: [], samples: [] });
+    const only = (after: number) => ({ writes: [], nEvents: 0, nTimers: 1, timerNames: ['t'], timerAfters: [after], nSends: 0, nCounts: 0, nSamples: 0 });
+    for (let i = 1; i <= 100; i++) (w as any)._perform(n, only(1_000 + i));
     expect(w.state.heap.items.length).toBe(heapBefore + 1);
     expect(n.timers.t.at).toBe(1_100);
   });

@@ -24,17 +24,16 @@ function before(a: HeapItem, b: HeapItem): boolean {
   return a.t < b.t || (a.t === b.t && a.seq < b.seq);
 }
 
-/** Pushes `item` with the next sequence number and returns that number. */
-/** `Omit` that distributes over a union, so each variant of a scheduled-item union keeps its own fields. */
-export type WithoutSeq<T> = T extends HeapItem ? Omit<T, 'seq'> : never;
-
-export function heapPush<T extends HeapItem>(heap: HeapState<T>, item: WithoutSeq<T>, sizeMax: number): number {
+/**
+ * Pushes `item`, numbering it with the next sequence number (its `seq` is overwritten: makers write 0, so the item is
+ * built with every field and numbering it changes no object's shape), and returns that number.
+ */
+export function heapPush<T extends HeapItem>(heap: HeapState<T>, item: T, sizeMax: number): number {
   if (!(Number.isInteger(item.t) && item.t >= 0)) fail(`heap time must be a non-negative integer, got ${item.t}`);
   if (!(heap.items.length < sizeMax)) fail(`event heap is full (${sizeMax} items): a node is scheduling without bound`);
-  const full = item as unknown as T;
-  full.seq = heap.nextSeq++;
+  item.seq = heap.nextSeq++;
   const a = heap.items;
-  a.push(full);
+  a.push(item);
   let i = a.length - 1;
   while (i > 0) {
     const p = (i - 1) >> 1;
@@ -45,7 +44,7 @@ export function heapPush<T extends HeapItem>(heap: HeapState<T>, item: WithoutSe
     a[p] = x;
     i = p;
   }
-  return full.seq;
+  return item.seq;
 }
 
 export function heapPeek<T extends HeapItem>(heap: HeapState<T>): T | undefined {
@@ -57,21 +56,21 @@ export function heapPop<T extends HeapItem>(heap: HeapState<T>): T | undefined {
   if (a.length === 0) return undefined;
   const top = a[0];
   const last = a.pop()!;
-  if (a.length > 0) {
-    a[0] = last;
+  const n = a.length;
+  if (n > 0) {
+    // Sift the last item down from the root through a hole: each level moves one child up, and the item is written
+    // once, where it stops.
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < a.length && before(a[l], a[m])) m = l;
-      if (r < a.length && before(a[r], a[m])) m = r;
-      if (m === i) break;
-      const x = a[i];
+      const m = r < n && before(a[r], a[l]) ? r : l;
+      if (!before(a[m], last)) break;
       a[i] = a[m];
-      a[m] = x;
       i = m;
     }
+    a[i] = last;
   }
   return top;
 }

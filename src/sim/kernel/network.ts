@@ -28,6 +28,8 @@ export interface NetState {
   defaults: LinkSpec;
   /** Per-link overrides keyed `from>to` (host ids). */
   overrides: Record<string, Partial<LinkSpec>>;
+  /** Whether any link has an override: most runs have none, and then no send looks one up. */
+  anyOverride: boolean;
   partition: Partition | null;
   /** Directed links the current partition cuts, keyed `from>to`. */
   cut: Record<string, true>;
@@ -73,11 +75,11 @@ export function validateLinkSpec(spec: Partial<LinkSpec>, where: string): void {
 
 export function netCreate(defaults: LinkSpec): NetState {
   validateLinkSpec(defaults, 'default link');
-  return { defaults, overrides: {}, partition: null, cut: {}, lastDeliverAt: {}, busyUntil: {}, localLastDeliverAt: {}, nextMsgId: 1 };
+  return { defaults, overrides: {}, anyOverride: false, partition: null, cut: {}, lastDeliverAt: {}, busyUntil: {}, localLastDeliverAt: {}, nextMsgId: 1 };
 }
 
 export function linkSpec(net: NetState, from: HostId, to: HostId): LinkSpec {
-  const o = net.overrides[linkKey(from, to)];
+  const o = net.anyOverride ? net.overrides[linkKey(from, to)] : undefined;
   return o ? { ...net.defaults, ...o } : net.defaults;
 }
 
@@ -94,6 +96,7 @@ export function netSetLink(net: NetState, hosts: readonly HostId[], from: HostId
   for (const a of froms) {
     for (const b of tos) {
       if (a === b) continue;
+      net.anyOverride = true;
       const k = linkKey(a, b);
       net.overrides[k] = { ...net.overrides[k], ...set };
       if (symmetric) net.overrides[linkKey(b, a)] = { ...net.overrides[linkKey(b, a)], ...set };
@@ -184,7 +187,7 @@ export interface Transmission {
  */
 export function transmit(net: NetState, from: HostId, to: HostId, size: number, now: Micros, rng: Rng): Transmission {
   const key = linkKey(from, to);
-  const o = net.overrides[key];
+  const o = net.anyOverride ? net.overrides[key] : undefined;
   const spec = o ? { ...net.defaults, ...o } : net.defaults;
   let start = now;
   if (spec.bandwidthBytesPerS > 0) {

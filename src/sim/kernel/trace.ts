@@ -81,10 +81,15 @@ export class TraceRecorder {
     return this._count;
   }
 
-  record(t: Micros, body: TraceBody): TraceEvent {
+  /**
+   * Numbers one event (its `seq`), hashes and (if kept) keeps it. The event comes whole from its maker, `t` first and
+   * `seq` second, the order the hash and exported files read its fields in; it is the recorder's from here on.
+   */
+  record(e: TraceEvent): TraceEvent {
+    const t = e.t;
     if (!(t >= this.lastT)) fail(`trace time went backwards: ${t} after ${this.lastT}`);
     if (!(this._count < this.eventsMax)) fail(`trace is full (${this.eventsMax} events); shorten the run`);
-    const e = { t, seq: this._count, ...body } as TraceEvent;
+    e.seq = this._count;
     this.hash.updateEvent(e);
     this._count++;
     this.lastT = t;

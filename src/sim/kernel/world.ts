@@ -237,9 +237,9 @@ export class World {
     for (const l of spec.links) netSetLink(this.state.net, this.hostIds, this.hostRef(l.from), this.hostRef(l.to), l.set, l.symmetric);
     for (const f of spec.faults) {
       if (!(f.at <= spec.durationUs)) fail(`fault at ${f.at}us is after the end of the run`);
-      heapPush(this.state.heap, { t: f.at, type: 'fault', fault: f.fault, source: f.source }, LIMITS.heapItemsMax);
+      heapPush(this.state.heap, { t: f.at, seq: 0, type: 'fault', fault: f.fault, source: f.source }, LIMITS.heapItemsMax);
     }
-    this.emit({ kind: 'run.start', scenario: spec.scenario, seed: spec.seed, nodes: [...this.nodeIds] });
+    this.emit({ t: this.state.t, seq: 0, kind: 'run.start', scenario: spec.scenario, seed: spec.seed, nodes: [...this.nodeIds] });
     for (const n of spec.nodes) {
       this.state.nodes[n.id] = { id: n.id, kind: n.kind, status: 'up', incarnation: 0, memory: null, disk: diskCreate(), timers: {}, inbox: [] };
       this.boot(n.id);
@@ -334,7 +334,7 @@ export class World {
     if (work === 'end') {
       this.state.t = this.spec.durationUs;
       this.state.ended = true;
-      this.emit({ kind: 'run.end' });
+      this.emit({ t: this.state.t, seq: 0, kind: 'run.end' });
       return true;
     }
     if (work === 'action') {
@@ -465,13 +465,17 @@ export class World {
     return work === 'action' ? this.actions[this.state.nextAction].at : work.t;
   }
 
-  private emit(body: TraceBody): TraceEvent {
-    const e = this.trace.record(this.state.t, body);
+  /**
+   * Records one event and runs the checkers that watch its kind. Callers build the event whole — `t` now, `seq` 0 for
+   * the recorder to number — so recording it copies nothing.
+   */
+  private emit(e: TraceEvent): TraceEvent {
+    this.trace.record(e);
     this.lastKind = e.kind;
-    if (body.kind === 'node.state' && body.key === 'role') this.state.roles[body.node] = { role: String(body.value), seq: e.seq };
-    else if (body.kind === 'node.crash') delete this.state.roles[body.node];
+    if (e.kind === 'node.state' && e.key === 'role') this.state.roles[e.node] = { role: String(e.value), seq: e.seq };
+    else if (e.kind === 'node.crash') delete this.state.roles[e.node];
     const checkers = this.checkersByKind.get(e.kind);
-    if (checkers !== undefined && body.kind !== 'check.violation') {
+    if (checkers !== undefined && e.kind !== 'check.violation') {
       for (const c of checkers) {
         const finding = c.onEvent(this.state.checks[c.name], e, this.view);
         if (finding) this.violate(c.name, finding);
@@ -482,7 +486,7 @@ export class World {
   }
 
   private violate(checker: string, f: Finding): void {
-    const e = this.emit({ kind: 'check.violation', checker, message: f.message, evidence: f.evidence });
+    const e = this.emit({ t: this.state.t, seq: 0, kind: 'check.violation', checker, message: f.message, evidence: f.evidence });
     this.state.violationCount++;
     if (this.state.violations.length < LIMITS.violationsMax) {
       this.state.violations.push({ t: e.t, seq: e.seq, checker, message: f.message, evidence: f.evidence });
@@ -500,7 +504,7 @@ export class World {
         if (rec.at > item.t) return this.armTimer(n, item.name, rec.at); // postponed since it was queued
         if (n.status === 'paused') return this.hold(n, { type: 'timer', name: item.name, timerSeq: item.seq });
         delete n.timers[item.name];
-        this.emit({ kind: 'timer.fire', node: n.id, name: item.name });
+        this.emit({ t: this.state.t, seq: 0, kind: 'timer.fire', node: n.id, name: item.name });
         return this.runNode(n, { type: 'timer', name: item.name });
       }
       case 'fault':
@@ -519,8 +523,8 @@ export class World {
     else if (n.status === 'crashed') drop = 'node-down';
     else if (n.status === 'paused' && this.spec.pauseMode === 'drop') drop = 'paused';
     else if (n.status === 'paused' && n.inbox.length >= LIMITS.inboxMax) drop = 'inbox-full';
-    if (drop !== null) return void this.emit({ kind: 'msg.drop', id: msg.id, from: msg.from, to: msg.to, msg: msg.kind, reason: drop });
-    this.emit({ kind: 'msg.deliver', id: msg.id, from: msg.from, to: msg.to, msg: msg.kind, sentAt: msg.sentAt });
+    if (drop !== null) return void this.emit({ t: this.state.t, seq: 0, kind: 'msg.drop', id: msg.id, from: msg.from, to: msg.to, msg: msg.kind, reason: drop });
+    this.emit({ t: this.state.t, seq: 0, kind: 'msg.deliver', id: msg.id, from: msg.from, to: msg.to, msg: msg.kind, sentAt: msg.sentAt });
     if (n.status === 'paused') n.inbox.push({ type: 'message', msg });
     else this.runNode(n, { type: 'message', msg });
   }
@@ -624,7 +628,7 @@ export class World {
   }
 
   private applyFault(given: Fault | Action, source: FaultSource): void {
-    this.emit({ kind: 'fault', source, fault: given });
+    this.emit({ t: this.state.t, seq: 0, kind: 'fault', source, fault: given });
     if (this.cannotApply(given) !== null) return; // recorded, but it changes nothing (e.g. restarting a running node)
     const fault = this.resolve(given)!;
     // Node faults act on every node of the host, in topology order, skipping those the fault does not fit (with
@@ -644,7 +648,7 @@ export class World {
         for (const id of this.nodesOn(fault.node)) {
           if (this.node(id).status !== 'up') continue;
           this.node(id).status = 'paused';
-          this.emit({ kind: 'node.pause', node: id });
+          this.emit({ t: this.state.t, seq: 0, kind: 'node.pause', node: id });
         }
         return;
       case 'resume':
@@ -653,16 +657,16 @@ export class World {
       case 'partition': {
         const groups = partitionGroups(fault.shape, this.hostIds, this.rng.stream('faults'), fault.node, fault.groups);
         netPartition(this.state.net, this.hostIds, fault.shape, groups, fault.oneWay === true);
-        this.emit({ kind: 'net.partition', shape: fault.shape, groups, oneWay: fault.oneWay === true });
+        this.emit({ t: this.state.t, seq: 0, kind: 'net.partition', shape: fault.shape, groups, oneWay: fault.oneWay === true });
         return;
       }
       case 'heal':
         netHeal(this.state.net);
-        this.emit({ kind: 'net.heal' });
+        this.emit({ t: this.state.t, seq: 0, kind: 'net.heal' });
         return;
       case 'link':
         netSetLink(this.state.net, this.hostIds, fault.from, fault.to, fault.set, fault.symmetric === true);
-        this.emit({ kind: 'net.link', from: fault.from, to: fault.to, set: fault.set });
+        this.emit({ t: this.state.t, seq: 0, kind: 'net.link', from: fault.from, to: fault.to, set: fault.set });
         return;
       default:
         assertNever(fault, 'fault');
@@ -677,7 +681,7 @@ export class World {
     n.incarnation++;
     n.timers = {};
     n.inbox = [];
-    this.emit({ kind: 'node.crash', node: n.id, lostWrites: lost });
+    this.emit({ t: this.state.t, seq: 0, kind: 'node.crash', node: n.id, lostWrites: lost });
   }
 
   /** Resumes a paused node and works through the input it held, in order. */
@@ -685,7 +689,7 @@ export class World {
     n.status = 'up';
     const held = n.inbox;
     n.inbox = [];
-    this.emit({ kind: 'node.resume', node: n.id, queued: held.length });
+    this.emit({ t: this.state.t, seq: 0, kind: 'node.resume', node: n.id, queued: held.length });
     for (const held1 of held) {
       if (n.status !== 'up') break;
       const { timerSeq, ...input } = held1;
@@ -697,7 +701,7 @@ export class World {
           continue;
         }
         delete n.timers[input.name];
-        this.emit({ kind: 'timer.fire', node: n.id, name: input.name });
+        this.emit({ t: this.state.t, seq: 0, kind: 'timer.fire', node: n.id, name: input.name });
       }
       this.runNode(n, input as NodeInput);
     }
@@ -707,7 +711,7 @@ export class World {
     const n = this.node(id);
     const spec = this.spec.nodes.find((s) => s.id === id)!;
     const recovered = Object.keys(n.disk.data).length > 0;
-    this.emit({ kind: 'node.boot', node: id, incarnation: n.incarnation, recovered });
+    this.emit({ t: this.state.t, seq: 0, kind: 'node.boot', node: id, incarnation: n.incarnation, recovered });
     const fx = this.buffer(n);
     n.memory = this.behavior(n).boot(spec.config, diskView(n.disk), fx.ctx);
     fx.apply();
@@ -736,9 +740,14 @@ export class World {
       const host = this.hostByNode.get(n.id)!;
       if (this.diskRate.has(host)) readyAt = this.occupyDisk(host, fx.writes);
     }
-    for (let i = 0; i < fx.events.length; i++) this.emit(fx.events[i]);
-    for (let i = 0; i < fx.timers.length; i++) {
-      const [name, after] = fx.timers[i];
+    for (let i = 0; i < fx.nEvents; i++) {
+      const e = fx.events[i];
+      fx.events[i] = null; // the trace has it now; the buffer keeps no garbage alive
+      this.emit(e!);
+    }
+    for (let i = 0; i < fx.nTimers; i++) {
+      const name = fx.timerNames[i];
+      const after = fx.timerAfters[i];
       if (after === null) {
         delete n.timers[name];
         continue;
@@ -749,16 +758,17 @@ export class World {
       if (cur !== undefined && cur.itemAt <= at) cur.at = at; // later than queued: postpone lazily
       else this.armTimer(n, name, at);
     }
-    for (let i = 0; i < fx.sends.length; i++) {
-      const m = fx.sends[i];
-      this.send(n.id, m.to, m.kind, m.body, m.size, readyAt);
+    for (let i = 0; i < fx.nSends; i++) {
+      const body = fx.sendBodies[i];
+      fx.sendBodies[i] = null;
+      this.send(n.id, fx.sendTos[i], fx.sendKinds[i], body, fx.sendSizes[i], readyAt);
     }
-    for (const [name, v] of fx.counts) metricCount(this.state.metrics, name, v);
-    for (const [name, v] of fx.samples) metricObserve(this.state.metrics, name, v);
+    for (let i = 0; i < fx.nCounts; i++) metricCount(this.state.metrics, fx.countNames[i], fx.countValues[i]);
+    for (let i = 0; i < fx.nSamples; i++) metricObserve(this.state.metrics, fx.sampleNames[i], fx.sampleValues[i]);
   }
 
   private armTimer(n: NodeRecord, name: string, at: Micros): void {
-    const seq = heapPush(this.state.heap, { t: at, type: 'timer', node: n.id, name, incarnation: n.incarnation }, LIMITS.heapItemsMax);
+    const seq = heapPush(this.state.heap, { t: at, seq: 0, type: 'timer', node: n.id, name, incarnation: n.incarnation }, LIMITS.heapItemsMax);
     n.timers[name] = { seq, itemAt: at, at };
   }
 
@@ -817,18 +827,18 @@ export class World {
     if (fromHost === toHost) {
       const deliverAt = transmitLocal(net, from, to, readyAt);
       const local: Message = { id, from, to, kind, body, size, sentAt: now, deliverAt };
-      this.emit({ kind: 'msg.send', id, from, to, msg: kind, body, size, deliverAt });
-      heapPush(this.state.heap, { t: deliverAt, type: 'deliver', msg: local, copy: 0, lost: false, cutAtSend: false }, LIMITS.heapItemsMax);
+      this.emit({ t: this.state.t, seq: 0, kind: 'msg.send', id, from, to, msg: kind, body, size, deliverAt });
+      heapPush(this.state.heap, { t: deliverAt, seq: 0, type: 'deliver', msg: local, copy: 0, lost: false, cutAtSend: false }, LIMITS.heapItemsMax);
       return;
     }
     const tx = transmit(net, fromHost, toHost, size, this.leaveNic(fromHost, size, readyAt), this.rng.stream('net'));
     const msg: Message = { id, from, to, kind, body, size, sentAt: now, deliverAt: tx.deliverAt };
     const cutAtSend = isCut(net, fromHost, toHost);
-    this.emit({ kind: 'msg.send', id, from, to, msg: kind, body, size, deliverAt: tx.deliverAt });
-    heapPush(this.state.heap, { t: tx.deliverAt, type: 'deliver', msg, copy: 0, lost: tx.lost, cutAtSend }, LIMITS.heapItemsMax);
+    this.emit({ t: this.state.t, seq: 0, kind: 'msg.send', id, from, to, msg: kind, body, size, deliverAt: tx.deliverAt });
+    heapPush(this.state.heap, { t: tx.deliverAt, seq: 0, type: 'deliver', msg, copy: 0, lost: tx.lost, cutAtSend }, LIMITS.heapItemsMax);
     if (tx.dupDeliverAt !== null) {
-      this.emit({ kind: 'msg.dup', id, copy: 1, from, to, msg: kind, deliverAt: tx.dupDeliverAt });
-      heapPush(this.state.heap, { t: tx.dupDeliverAt, type: 'deliver', msg: { ...msg, deliverAt: tx.dupDeliverAt }, copy: 1, lost: false, cutAtSend }, LIMITS.heapItemsMax);
+      this.emit({ t: this.state.t, seq: 0, kind: 'msg.dup', id, copy: 1, from, to, msg: kind, deliverAt: tx.dupDeliverAt });
+      heapPush(this.state.heap, { t: tx.dupDeliverAt, seq: 0, type: 'deliver', msg: { ...msg, deliverAt: tx.dupDeliverAt }, copy: 1, lost: false, cutAtSend }, LIMITS.heapItemsMax);
     }
   }
 }
@@ -842,13 +852,26 @@ export class World {
  * the heap, cost a cache miss per step and a tenth of the heap at the APM bench's scale).
  */
 class EffectBuffer {
+  // Each kind of effect in parallel arrays with a count: reused from step to step without truncating an array (a slow
+  // path in V8) or allocating a record per effect.
   readonly writes: { op: DiskOp; sync: boolean }[] = [];
-  readonly events: TraceBody[] = [];
+  readonly events: (TraceEvent | null)[] = [];
+  nEvents = 0;
   /** Timer requests in order; a later request for the same name wins, as the world applies them in order. */
-  readonly timers: [string, Micros | null][] = [];
-  readonly sends: { to: NodeId; kind: string; body: unknown; size: number }[] = [];
-  readonly counts: [string, number][] = [];
-  readonly samples: [string, number][] = [];
+  readonly timerNames: string[] = [];
+  readonly timerAfters: (Micros | null)[] = [];
+  nTimers = 0;
+  readonly sendTos: NodeId[] = [];
+  readonly sendKinds: string[] = [];
+  readonly sendBodies: unknown[] = [];
+  readonly sendSizes: number[] = [];
+  nSends = 0;
+  readonly countNames: string[] = [];
+  readonly countValues: number[] = [];
+  nCounts = 0;
+  readonly sampleNames: string[] = [];
+  readonly sampleValues: number[] = [];
+  nSamples = 0;
   readonly ctx: NodeContext;
   /** The node stepping now; null before the first `reset`. */
   private n: NodeRecord | null = null;
@@ -885,28 +908,49 @@ class EffectBuffer {
         if (!r) rngs.set(name, (r = world.rng.stream(`node:${self}:${name}`)));
         return r;
       },
-      send: (to, kind, body, size = 64) => void this.sends.push({ to, kind, body, size }),
+      send: (to, kind, body, size = 64) => {
+        const i = this.nSends++;
+        this.sendTos[i] = to;
+        this.sendKinds[i] = kind;
+        this.sendBodies[i] = body;
+        this.sendSizes[i] = size;
+      },
       persist: (op, sync) => void this.writes.push({ op, sync }),
-      setTimer: (name, after) => void this.timers.push([name, after]),
-      cancelTimer: (name) => void this.timers.push([name, null]),
-      state: (key, value) => void this.events.push({ kind: 'node.state', node: id(), key, value }),
-      note: (name, data) => void this.events.push(data === undefined ? { kind: 'node.note', node: id(), name } : { kind: 'node.note', node: id(), name, data }),
-      count: (metric, k = 1) => void this.counts.push([metric, k]),
-      observe: (metric, value) => void this.samples.push([metric, value]),
+      setTimer: (name, after) => this.timer(name, after),
+      cancelTimer: (name) => this.timer(name, null),
+      state: (key, value) => void (this.events[this.nEvents++] = { t: world.t, seq: 0, kind: 'node.state', node: id(), key, value }),
+      note: (name, data) =>
+        void (this.events[this.nEvents++] = data === undefined ? { t: world.t, seq: 0, kind: 'node.note', node: id(), name } : { t: world.t, seq: 0, kind: 'node.note', node: id(), name, data }),
+      count: (metric, k = 1) => {
+        const i = this.nCounts++;
+        this.countNames[i] = metric;
+        this.countValues[i] = k;
+      },
+      observe: (metric, value) => {
+        const i = this.nSamples++;
+        this.sampleNames[i] = metric;
+        this.sampleValues[i] = value;
+      },
       bug: (name) => bugs.includes(name),
     };
+  }
+
+  private timer(name: string, after: Micros | null): void {
+    const i = this.nTimers++;
+    this.timerNames[i] = name;
+    this.timerAfters[i] = after;
   }
 
   /** Empties the buffer and points it (and its context) at `n`, the node about to step. */
   reset(n: NodeRecord): this {
     this.n = n;
-    // Truncating an array is a slow path in V8; most steps leave most of these empty.
+    // Truncating an array is a slow path in V8; few steps persist anything.
     if (this.writes.length > 0) this.writes.length = 0;
-    if (this.events.length > 0) this.events.length = 0;
-    if (this.timers.length > 0) this.timers.length = 0;
-    if (this.sends.length > 0) this.sends.length = 0;
-    if (this.counts.length > 0) this.counts.length = 0;
-    if (this.samples.length > 0) this.samples.length = 0;
+    this.nEvents = 0;
+    this.nTimers = 0;
+    this.nSends = 0;
+    this.nCounts = 0;
+    this.nSamples = 0;
     return this;
   }
 
