@@ -72,8 +72,9 @@ export interface ApmBooksState {
   /** Per point (`query|start|partition`): the samples acknowledged to the producer (what must be counted)… */
   truth: Record<string, Books>;
   /**
-   * …and every sample sent to the queue at all (what may be counted: a write the producer gave up on may commit). Only
-   * the digest and the listed keys of these are kept (no values).
+   * …and every sample sent to the queue at all (what may be counted: a write the producer gave up on may commit),
+   * complete once the run ends (a message joins it when acknowledged, or at the end). Only the digest and the listed
+   * keys of these are kept (no values).
    */
   made: Record<string, Books>;
   producedSeen: Record<string, SecondSets>;
@@ -139,67 +140,87 @@ export const apmBooks: Checker<ApmBooksState> = {
   metrics: (s) => ({ windows: s.windows, windowRewrites: s.rewrites, lateSamples: s.lateSamples, samplesPending: s.pending, pointsChecked: s.checkedPoints }),
 };
 
+/**
+ * A produce request sent: its messages wait for their acknowledgement. What they carry is booked once, when they are
+ * acknowledged (into `made` and the truth in one pass) or, for those never acknowledged, at the end (into `made`
+ * alone): `made` is a set, so when a message joins it changes nothing.
+ */
 function produced(s: ApmBooksState, body: { partition: string; msgs: readonly MqMessage[] }): void {
   for (const m of body.msgs) {
     if (s.unacked[m.id] !== undefined || m.data === undefined) continue; // a produce request retried, or no samples
     s.unacked[m.id] = { partition: body.partition, data: m.data };
-    book(s, body.partition, m.data, s.producedSeen, s.made, false);
   }
 }
 
-/** The producer saw message `id` acknowledged: its samples join the truth, once each. */
+/** The producer saw message `id` acknowledged: its samples join what was sent and the truth, once each. */
 function credit(s: ApmBooksState, id: string): void {
   const m = s.unacked[id];
   if (m === undefined) return;
   delete s.unacked[id];
-  book(s, m.partition, m.data, s.credited, s.truth, true);
+  book(s, m.partition, m.data, true);
 }
 
 const NO_QUERIES: readonly number[] = Object.freeze([]);
 
 /**
- * Books the samples of one message (one partition) into `table` (`made` or `truth`): each sample of a metric some
- * query reads, unless `seen` holds it already (a copy: an agent's retry can put a sample in the queue twice), goes
- * into every point — event-time query, window, partition — it belongs to, with its value when `values` is set. The
- * point of a tumbling query is looked up again only when the window changes (a block's samples share their second).
+ * Books the samples of one message (one partition): each sample of a metric some query reads goes into every point —
+ * event-time query, window, partition — it belongs to, in `made` (what was sent) unless `producedSeen` holds it
+ * already, and, for an acknowledged message (`acked`), in the truth with its value unless `credited` holds it (a copy:
+ * an agent's retry can put a sample in the queue twice). The point of a tumbling query is looked up again only when
+ * the window changes (a block's samples share their second).
  */
-function book(s: ApmBooksState, partition: string, data: unknown, seen: Record<string, SecondSets>, table: Record<string, Books>, values: boolean): void {
+function book(s: ApmBooksState, partition: string, data: unknown, acked: boolean): void {
   const x = sampleColumns(data);
   if (x === null) return;
   let metric: string | null = null;
   let queries = NO_QUERIES;
-  let seenSets: SecondSets = {};
-  // Per query index: the window start last booked for this message and its point.
+  let madeSeen: SecondSets = {};
+  let truthSeen: SecondSets = {};
+  // Per query index: the window start last booked for this message and its points.
   const lastStart: number[] = [];
-  const lastPoint: Books[] = [];
+  const lastMade: Books[] = [];
+  const lastTruth: Books[] = [];
   for (let i = 0; i < x.value.length; i++) {
     if (x.metric[i] !== metric) {
       metric = x.metric[i];
       queries = s.byMetric[metric] ?? NO_QUERIES;
-      if (queries.length > 0) seenSets = seen[metric] ??= {};
+      if (queries.length > 0) {
+        madeSeen = s.producedSeen[metric] ??= {};
+        if (acked) truthSeen = s.credited[metric] ??= {};
+      }
     }
     if (queries.length === 0) continue;
     const server = x.server[i];
     const t = x.t[i];
     const index = serverIndexOf(s.servers, server);
-    if (!addSeen(seenSets, index, t)) continue; // a copy
+    const toMade = addSeen(madeSeen, index, t);
+    const toTruth = acked && addSeen(truthSeen, index, t);
+    if (!toMade && !toTruth) continue; // a copy
     const h = serverHashOf(s, index, server);
     const a = sampleHashA(h, t);
     const b = sampleHashB(h, t);
+    const v = x.value[i];
     for (let k = 0; k < queries.length; k++) {
       const qi = queries[k];
       const q = s.queryList[qi];
       if (q.time !== 'event' || !matches(s, qi, index, server)) continue;
       if (q.slideUs !== q.windowUs) {
-        for (const start of windowsOf(t, q.windowUs, q.slideUs)) addToBooks((table[`${q.id}|${start}|${partition}`] ??= newBooks()), server, t, x.value[i], a, b, values);
+        for (const start of windowsOf(t, q.windowUs, q.slideUs)) {
+          const key = `${q.id}|${start}|${partition}`;
+          if (toMade) addToBooks((s.made[key] ??= newBooks()), server, t, v, a, b, false);
+          if (toTruth) addToBooks((s.truth[key] ??= newBooks()), server, t, v, a, b, true);
+        }
         continue;
       }
       const start = Math.floor(t / q.windowUs) * q.windowUs;
       if (lastStart[qi] !== start) {
         lastStart[qi] = start;
-        lastPoint[qi] = table[`${q.id}|${start}|${partition}`] ??= newBooks();
+        const key = `${q.id}|${start}|${partition}`;
+        lastMade[qi] = s.made[key] ??= newBooks();
+        if (acked) lastTruth[qi] = s.truth[key] ??= newBooks();
       }
-      addToBooks(lastPoint[qi], server, t, x.value[i], a, b, values);
+      if (toMade) addToBooks(lastMade[qi], server, t, v, a, b, false);
+      if (toTruth) addToBooks(lastTruth[qi], server, t, v, a, b, true);
     }
   }
 }
@@ -333,9 +354,14 @@ function queuedSamples(s: ApmBooksState, out: Record<string, Queued>, partition:
   if (x === null) return;
   const lastStart: number[] = [];
   const lastPoint: (Queued | null)[] = [];
+  let metric: string | null = null;
+  let queries = NO_QUERIES;
   for (let i = 0; i < x.value.length; i++) {
-    const queries = s.byMetric[x.metric[i]];
-    if (queries === undefined) continue;
+    if (x.metric[i] !== metric) {
+      metric = x.metric[i];
+      queries = s.byMetric[metric] ?? NO_QUERIES;
+    }
+    if (queries.length === 0) continue;
     const server = x.server[i];
     const t = x.t[i];
     let index = -1;
@@ -394,6 +420,8 @@ function minus(a: Digest, ...bs: (Digest | undefined)[]): Digest {
 function settle(s: ApmBooksState, view: CheckView, seq: number): Finding | null {
   if (s.ended) return null;
   s.ended = true;
+  // Messages never acknowledged were still sent: they join `made`, what may have been counted.
+  for (const id in s.unacked) book(s, s.unacked[id].partition, s.unacked[id].data, false);
   const queued = queuedDigests(s, view);
   for (const d of Object.values(queued)) s.pending += d.n;
   const wrong: string[] = [];
