@@ -213,15 +213,17 @@ function scalar(v: string | number | boolean): void {
 }
 
 /**
- * A nested container: hashed on its own and its two lanes mixed in. Frozen containers cannot change, so the lanes of
- * large ones are memoised: a batch of entries sent to four followers and kept in checkpoints is hashed once. Small
- * ones are not: a WeakMap insert costs microseconds (more as the map grows with short-lived keys), far more than
- * hashing a few fields again. An unfrozen copy (say, after a JSON round trip) hashes to the same lanes, just without
- * the memo.
+ * A nested container: hashed on its own and its two lanes mixed in. Frozen arrays cannot change, so the lanes of large
+ * ones are memoised: a batch of entries sent to four followers and kept in checkpoints is hashed once. Small ones are
+ * not: a WeakMap insert costs microseconds (more as the map grows with short-lived keys), far more than hashing a few
+ * fields again. Objects are not either: the large ones hold their bulk in arrays (a produce command's messages, a
+ * block's columns), memoised themselves, and asking the WeakMap about each of the many small frozen objects (a
+ * queue's messages, its deliveries) cost more than the memo ever saved. An unfrozen copy (say, after a JSON round
+ * trip) hashes to the same lanes, just without the memo.
  */
 function hashNested(v: object): void {
   WORK++;
-  const frozen = Object.isFrozen(v);
+  const frozen = Array.isArray(v) && Object.isFrozen(v);
   const memo = frozen ? FROZEN.get(v) : undefined;
   if (memo !== undefined) {
     mix(memo[0]);
