@@ -237,6 +237,28 @@ describe('host resources', () => {
     expect(w.metrics().samples.nicWaitMs).toBeUndefined();
   });
 
+  it('a reply waiting on its synced write is lost with a crash before the write is done (sender-crashed)', () => {
+    // As above: b1.a's ack waits for the disk until 12 ms, b1.b's until 16 ms. The host crashes at 14 ms: b1.a's ack
+    // had left (it lands at 13 ms); b1.b's had not, so it never arrives — dropped when it would have landed.
+    const w = build(spec({
+      nodes: twoByTwo({
+        'b1.a': { kind: 'scripted', config: { echo: { bytes: 10_000, sync: true } } },
+        'b1.b': { kind: 'scripted', config: { echo: { bytes: 4_000, sync: true } } },
+        'b2.a': { kind: 'scripted', config: { goAtUs: 1_000, burst: [{ to: 'b1.a', kind: 'req', size: 64 }] } },
+        'b2.b': { kind: 'scripted', config: { goAtUs: 1_000, burst: [{ to: 'b1.b', kind: 'req', size: 64 }] } },
+      }),
+      hosts: { b1: DISK_1MBPS },
+      faults: [{ at: 14_000, fault: { kind: 'crash', node: 'b1' } }],
+    }));
+    w.runUntil(15_000);
+    expect(w.inFlight(10).map((m) => [m.from, m.doomed])).toEqual([['b1.b', true]]);
+    w.runUntil(100_000);
+    expect(scriptedMem(w, 'b2.a').received).toEqual([{ from: 'b1.a', kind: 'ack', at: 13_000 }]);
+    expect(scriptedMem(w, 'b2.b').received).toEqual([]);
+    const drops = w.trace.events.filter((e) => e.kind === 'msg.drop');
+    expect(drops.map((e) => [e.t, e.kind === 'msg.drop' && e.from, e.kind === 'msg.drop' && e.reason])).toEqual([[17_000, 'b1.b', 'sender-crashed']]);
+  });
+
   it('unsynced writes cost disk time but hold no message', () => {
     const w = build(spec({
       nodes: twoByTwo({

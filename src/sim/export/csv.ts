@@ -17,7 +17,7 @@ import { batched } from './chunks.ts';
  */
 
 export const CSV_WINDOW_US = 100_000;
-const DROP_REASONS: readonly DropReason[] = ['loss', 'partition', 'node-down', 'paused', 'inbox-full'];
+const DROP_REASONS: readonly DropReason[] = ['loss', 'partition', 'node-down', 'paused', 'inbox-full', 'sender-crashed'];
 
 /** One RFC 4180 field. */
 export function csvField(value: unknown): string {
@@ -59,7 +59,7 @@ export interface LedgerRow {
 }
 
 function ledgerRow(msg: string): LedgerRow {
-  return { msg, sent: 0, duplicated: 0, delivered: 0, dropped: { loss: 0, partition: 0, 'node-down': 0, paused: 0, 'inbox-full': 0 }, inFlightEnd: 0, bytesSent: 0, latencyUsSum: 0, latencyUsMax: 0 };
+  return { msg, sent: 0, duplicated: 0, delivered: 0, dropped: { loss: 0, partition: 0, 'node-down': 0, paused: 0, 'inbox-full': 0, 'sender-crashed': 0 }, inFlightEnd: 0, bytesSent: 0, latencyUsSum: 0, latencyUsMax: 0 };
 }
 
 /** The ledger per message kind, sorted by kind, then the `*` total row. */

@@ -107,7 +107,8 @@ export interface NodeContext {
   send(to: NodeId, kind: string, body: unknown, size?: number): void;
   /**
    * Writes to this node's disk. On a host with a disk bandwidth the write's bytes (`diskOpBytes`) queue on the host's
-   * disk, and when `sync` is set every message sent in the same step leaves only once that disk work is done.
+   * disk, and when `sync` is set every message sent in the same step leaves only once that disk work is done — and
+   * is lost with the node (`sender-crashed`) if it crashes before then.
    */
   persist(op: DiskOp, sync: boolean): void;
   setTimer(name: string, after: Micros): void;

@@ -87,7 +87,11 @@ export interface WorldSpec {
 }
 
 type Scheduled =
-  | { t: Micros; seq: number; type: 'deliver'; msg: Message; copy: number; lost: boolean; cutAtSend: boolean }
+  /**
+   * `leaveAt`: when the message leaves its sender (its step's work and synced writes done, out of the NIC): a crash of
+   * the sender before then marks it `unsent`, and it is dropped as `sender-crashed` when it would have arrived.
+   */
+  | { t: Micros; seq: number; type: 'deliver'; msg: Message; copy: number; lost: boolean; cutAtSend: boolean; leaveAt: Micros; unsent: boolean }
   | { t: Micros; seq: number; type: 'timer'; node: NodeId; name: string; incarnation: number }
   | { t: Micros; seq: number; type: 'fault'; fault: Fault; source: FaultSource };
 
@@ -439,7 +443,7 @@ export class World {
     const out: (Message & { copy: number; doomed: boolean })[] = [];
     for (const it of this.state.heap.items) {
       if (it.type !== 'deliver') continue;
-      const doomed = it.lost || it.cutAtSend || isCut(this.state.net, this.hostOf(it.msg.from), this.hostOf(it.msg.to));
+      const doomed = it.lost || it.unsent || it.cutAtSend || isCut(this.state.net, this.hostOf(it.msg.from), this.hostOf(it.msg.to));
       out.push({ ...it.msg, deliverAt: it.t, copy: it.copy, doomed });
     }
     out.sort((a, b) => a.sentAt - b.sentAt || a.id - b.id || a.copy - b.copy);
@@ -518,7 +522,8 @@ export class World {
     const { msg } = item;
     const n = this.node(msg.to);
     let drop: DropReason | null = null;
-    if (item.lost) drop = 'loss';
+    if (item.unsent) drop = 'sender-crashed';
+    else if (item.lost) drop = 'loss';
     else if (item.cutAtSend || isCut(this.state.net, this.hostByNode.get(msg.from)!, this.hostByNode.get(msg.to)!)) drop = 'partition';
     else if (n.status === 'crashed') drop = 'node-down';
     else if (n.status === 'paused' && this.spec.pauseMode === 'drop') drop = 'paused';
@@ -681,6 +686,9 @@ export class World {
     n.incarnation++;
     n.timers = {};
     n.inbox = [];
+    // Messages it sent that had not left yet (waiting on a synced write or its NIC) go down with it.
+    const now = this.state.t;
+    for (const it of this.state.heap.items) if (it.type === 'deliver' && it.leaveAt > now && it.msg.from === n.id) it.unsent = true;
     this.emit({ t: this.state.t, seq: 0, kind: 'node.crash', node: n.id, lostWrites: lost });
   }
 
@@ -828,17 +836,18 @@ export class World {
       const deliverAt = transmitLocal(net, from, to, readyAt);
       const local: Message = { id, from, to, kind, body, size, sentAt: now, deliverAt };
       this.emit({ t: this.state.t, seq: 0, kind: 'msg.send', id, from, to, msg: kind, body, size, deliverAt });
-      heapPush(this.state.heap, { t: deliverAt, seq: 0, type: 'deliver', msg: local, copy: 0, lost: false, cutAtSend: false }, LIMITS.heapItemsMax);
+      heapPush(this.state.heap, { t: deliverAt, seq: 0, type: 'deliver', msg: local, copy: 0, lost: false, cutAtSend: false, leaveAt: readyAt, unsent: false }, LIMITS.heapItemsMax);
       return;
     }
-    const tx = transmit(net, fromHost, toHost, size, this.leaveNic(fromHost, size, readyAt), this.rng.stream('net'));
+    const leaveAt = this.leaveNic(fromHost, size, readyAt);
+    const tx = transmit(net, fromHost, toHost, size, leaveAt, this.rng.stream('net'));
     const msg: Message = { id, from, to, kind, body, size, sentAt: now, deliverAt: tx.deliverAt };
     const cutAtSend = isCut(net, fromHost, toHost);
     this.emit({ t: this.state.t, seq: 0, kind: 'msg.send', id, from, to, msg: kind, body, size, deliverAt: tx.deliverAt });
-    heapPush(this.state.heap, { t: tx.deliverAt, seq: 0, type: 'deliver', msg, copy: 0, lost: tx.lost, cutAtSend }, LIMITS.heapItemsMax);
+    heapPush(this.state.heap, { t: tx.deliverAt, seq: 0, type: 'deliver', msg, copy: 0, lost: tx.lost, cutAtSend, leaveAt, unsent: false }, LIMITS.heapItemsMax);
     if (tx.dupDeliverAt !== null) {
       this.emit({ t: this.state.t, seq: 0, kind: 'msg.dup', id, copy: 1, from, to, msg: kind, deliverAt: tx.dupDeliverAt });
-      heapPush(this.state.heap, { t: tx.dupDeliverAt, seq: 0, type: 'deliver', msg: { ...msg, deliverAt: tx.dupDeliverAt }, copy: 1, lost: false, cutAtSend }, LIMITS.heapItemsMax);
+      heapPush(this.state.heap, { t: tx.dupDeliverAt, seq: 0, type: 'deliver', msg: { ...msg, deliverAt: tx.dupDeliverAt }, copy: 1, lost: false, cutAtSend, leaveAt, unsent: false }, LIMITS.heapItemsMax);
     }
   }
 }
