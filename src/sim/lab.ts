@@ -392,9 +392,9 @@ export class Lab {
           kind: n.kind,
           status: n.status,
           incarnation: n.incarnation,
-          memory: n.memory === null ? null : detail ? viewOf(BEHAVIORS[n.kind], n.memory) : undefined,
+          memory: n.memory === null ? null : detail ? viewOf(BEHAVIORS[n.kind], n.memory, w.t) : undefined,
           detail,
-          headline: n.memory === null ? {} : (BEHAVIORS[n.kind].headline?.(n.memory) ?? {}),
+          headline: n.memory === null ? {} : (BEHAVIORS[n.kind].headline?.(n.memory, w.t) ?? {}),
           disk: { keys: Object.keys(n.disk.data).sort(), data: detail ? diskViewOf(n.disk.data) : {}, pendingWrites: n.disk.pending.length, writes: n.disk.writes, syncs: n.disk.syncs },
           timers: Object.keys(n.timers).sort(),
           inbox: n.inbox.length,
@@ -882,8 +882,8 @@ function storedQueriesOf(input: ScenarioInput): Pick<Snapshot, 'storedQueries'> 
   return Array.isArray(queries) ? { storedQueries: queries.map(({ id, name, text }) => ({ id, name, text })) } : {};
 }
 
-function viewOf(behavior: NodeBehavior<any, any> | undefined, memory: unknown): unknown {
-  return behavior?.view ? behavior.view(memory) : cloneShared(memory);
+function viewOf(behavior: NodeBehavior<any, any> | undefined, memory: unknown, now: Micros): unknown {
+  return behavior?.view ? behavior.view(memory, now) : cloneShared(memory);
 }
 
 function diskViewOf(data: Record<string, unknown>): Record<string, unknown> {

@@ -8,8 +8,8 @@ import type { Fault, LinkSpec, NodeBehavior, NodeId } from '../../src/sim/kernel
 import { World, type WorldSpec } from '../../src/sim/kernel/world.ts';
 
 export interface ProbeConfig {
-  /** Send `count` messages to `to`, one every `everyUs`, starting at `everyUs`. */
-  sends?: { to: NodeId; count: number; everyUs: number; size?: number };
+  /** Send `count` messages to `to`, one every `everyUs`, starting at `everyUs`; each leaves after `workUs` of work. */
+  sends?: { to: NodeId; count: number; everyUs: number; size?: number; workUs?: number };
   /** Write `key` to disk at boot; synced or not. */
   write?: { key: string; value: unknown; sync: boolean };
 }
@@ -31,7 +31,7 @@ export const probe: NodeBehavior<ProbeMemory, ProbeConfig> = {
   step(m, input, ctx) {
     if (input.type === 'timer') {
       const s = m.config.sends!;
-      ctx.send(s.to, 'data', { n: m.sent }, s.size ?? 64);
+      ctx.send(s.to, 'data', { n: m.sent }, s.size ?? 64, s.workUs ?? 0);
       m.sent++;
       if (m.sent < s.count) ctx.setTimer('send', s.everyUs);
       return;

@@ -205,6 +205,54 @@ describe('crash, restart, pause', () => {
   });
 });
 
+describe('work before a send', () => {
+  const worker = (count: number, workUs: number) => ({ id: 'a', config: { sends: { to: 'b', count, everyUs: 1_000, workUs } } });
+  const arrivals = (w: ReturnType<typeof world>) => memory(w, 'b').received.map((r) => [r.n, r.at]);
+
+  it('a message leaves when the work is done; its send is in the trace at once', () => {
+    const w = world({ nodes: [worker(1, 5_000), { id: 'b' }] });
+    w.runUntil(20_000);
+    expect(arrivals(w)).toEqual([[0, 7_000]]);
+    expect(kinds(w, 'msg.send')[0]).toMatchObject({ t: 1_000, deliverAt: 7_000 });
+  });
+
+  it('a sender that crashes before its message left loses it (sender-crashed); what already left arrives', () => {
+    // Sends at 1..5 ms, each leaving 3 ms later (4..8 ms) and arriving 1 ms after that. The crash at 5.5 ms comes after
+    // the first two left and before the other three did.
+    const w = world({ nodes: [worker(5, 3_000), { id: 'b' }], faults: [{ at: 5_500, fault: { kind: 'crash', node: 'a' } }] });
+    w.runUntil(6_000);
+    expect(w.inFlight(10).map((m) => [m.id, m.doomed])).toEqual([[3, true], [4, true], [5, true]]);
+    w.runUntil(20_000);
+    expect(arrivals(w)).toEqual([[0, 5_000], [1, 6_000]]);
+    expect(kinds(w, 'msg.drop', { reason: 'sender-crashed' }).map((e) => [e.t, (e as { id: number }).id])).toEqual([[7_000, 3], [8_000, 4], [9_000, 5]]);
+  });
+
+  it('a pause freezes the work: the message leaves later by the pause, and the link stays FIFO', () => {
+    // Sent at 1 ms with 3 ms of work (it would leave at 4 ms). Paused 2..12 ms with 2 ms of work left, it leaves at
+    // 14 ms and lands at 15 ms. The second send's timer, due at 2 ms, is held through the pause and fires on resume:
+    // sent at 12 ms with 3 ms of work, it lands at 16 ms, after the first.
+    const w = world({ nodes: [worker(2, 3_000), { id: 'b' }], faults: [{ at: 2_000, fault: { kind: 'pause', node: 'a' } }, { at: 12_000, fault: { kind: 'resume', node: 'a' } }] });
+    w.runUntil(5_000);
+    expect(memory(w, 'b').received).toEqual([]);
+    w.runUntil(30_000);
+    expect(arrivals(w)).toEqual([[0, 15_000], [1, 16_000]]);
+    expect(kinds(w, 'msg.deliver').map((e) => e.t)).toEqual([15_000, 16_000]);
+  });
+
+  it('a sender crashing while paused loses what its frozen work was to send, at once', () => {
+    const w = world({ nodes: [worker(1, 3_000), { id: 'b' }], faults: [{ at: 2_000, fault: { kind: 'pause', node: 'a' } }, { at: 6_000, fault: { kind: 'crash', node: 'a' } }] });
+    w.runUntil(30_000);
+    expect(memory(w, 'b').received).toEqual([]);
+    expect(kinds(w, 'msg.drop', { reason: 'sender-crashed' }).map((e) => e.t)).toEqual([6_000]);
+  });
+
+  it('work that is done before a pause is not held', () => {
+    const w = world({ nodes: [worker(1, 1_000), { id: 'b' }], faults: [{ at: 2_500, fault: { kind: 'pause', node: 'a' } }] });
+    w.runUntil(30_000);
+    expect(arrivals(w)).toEqual([[0, 3_000]]);
+  });
+});
+
 describe('timers', () => {
   it('re-setting a timer later moves it without leaving stale items in the heap', () => {
     // An election timer is pushed back by every heartbeat: a hundred later re-sets of one timer must keep one heap

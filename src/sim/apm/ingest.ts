@@ -15,24 +15,31 @@ import { INGEST_DEFAULTS, topicOf, type ApmRpc, type IngestConfig, type SampleBl
  * (unpackUs + perSampleUs × samples) × slowdown. The queue is bounded (`queueMax`, counting the one on the CPU);
  * beyond it a publish is refused at once with 'queue full' — back-pressure: the agent backs off and retries, rather
  * than the server drowning in work it cannot finish in time. The queue length is what least-busy balancing polls.
+ * With one CPU working in order, a publish's finishing time is known when it arrives — when the CPU is free, plus its
+ * own work — so the server handles it then and sends its answer (and, unblocked, its samples) after that much work
+ * (`send`'s `after`): no timer per publish. With blocks, its samples join them once its work is done.
  *
- * Stateless means a crash loses only the queue: the agents still hold those batches and publish them again.
+ * Stateless means a crash loses only the queue: the agents still hold those batches and publish them again (answers
+ * still waiting on the CPU go down with the server).
  *
  * The answer goes back the way the publish came — to the load balancer, which relays it — or, with direct server
  * return (`directReturn`, set on the balancer too), straight to the agent.
  */
 
-interface Request {
-  /** Who forwarded it (the load balancer): the answer goes back there. */
-  from: NodeId;
+/** An accepted publish whose samples wait for its work to be done and then for the next flush of the blocks. */
+interface Unpacking {
+  doneAt: Micros;
   body: Extract<ApmRpc, { kind: 'publish' }>;
-  arrivedAt: Micros;
 }
 
 export interface IngestState {
   cfg: IngestConfig;
-  /** FIFO; `queue[0]` is on the CPU (its `cpu` timer armed) whenever the queue is not empty. */
-  queue: Request[];
+  /** When each accepted publish's work is done, in order (the CPU works them one at a time): the queue, from the CPU. */
+  queue: Micros[];
+  /** When the CPU has done all the work accepted so far. */
+  busyUntil: Micros;
+  /** With blocks: accepted publishes, in order, whose samples have not joined a block yet. */
+  unpacking: Unpacking[];
   /** True while refusing: set by a refusal, cleared by the next accepted publish (for a note per episode, not per request). */
   refusing: boolean;
   /** `blockMs` > 0: samples gathered per topic and server bucket (`topic#bucket`) since the last flush, in columns. */
@@ -72,17 +79,35 @@ export const apmIngest: NodeBehavior<IngestState, Partial<IngestConfig>> = {
     const keep: Record<string, 1> = {};
     for (const m of cfg.keepMetrics) keep[m] = 1;
     const counts = { accepted: 0, refused: 0, done: 0, samplesKept: 0, samplesDropped: 0, blocks: 0 };
-    return { cfg, queue: [], refusing: false, blocks: {}, flushArmed: false, blockSeq: 0, blockKeys: {}, keep, counts };
+    return { cfg, queue: [], busyUntil: 0, unpacking: [], refusing: false, blocks: {}, flushArmed: false, blockSeq: 0, blockKeys: {}, keep, counts };
   },
-  view: (s) => ({ queue: s.queue.length, queueMax: s.cfg.queueMax, slowdown: s.cfg.slowdown, refusing: s.refusing, counts: s.counts }),
-  headline: (s) => ({ role: 'ingest', queue: s.queue.length, done: s.counts.done }),
+  view: (s, now) => ({ queue: queueAt(s, now), queueMax: s.cfg.queueMax, slowdown: s.cfg.slowdown, refusing: s.refusing, counts: { ...s.counts, done: workedBy(s, now) } }),
+  headline: (s, now) => ({ role: 'ingest', queue: queueAt(s, now), done: workedBy(s, now) }),
   step(s, input, ctx) {
     if (input.type === 'message') return receive(s, input.msg, ctx);
-    if (input.name === 'flush') return flush(s, ctx);
-    if (input.name !== 'cpu') fail(`apm ingest has no timer ${input.name}`);
-    finish(s, ctx);
+    if (input.name !== 'flush') fail(`apm ingest has no timer ${input.name}`);
+    flush(s, ctx);
   },
 };
+
+/** Publishes accepted and not yet worked at `now` (the one on the CPU included). */
+function queueAt(s: IngestState, now: Micros): number {
+  let n = 0;
+  for (let i = s.queue.length - 1; i >= 0 && s.queue[i] > now; i--) n++;
+  return n;
+}
+
+/** Publishes worked by `now` (`counts.done` counts them when accepted). */
+function workedBy(s: IngestState, now: Micros): number {
+  return s.counts.done - queueAt(s, now);
+}
+
+/** Forgets the finishing times already past: what is left is the queue. */
+function prune(s: IngestState, now: Micros): void {
+  let k = 0;
+  while (k < s.queue.length && s.queue[k] <= now) k++;
+  if (k > 0) s.queue.splice(0, k);
+}
 
 function receive(s: IngestState, msg: Message, ctx: Ctx): void {
   const body = msg.body as ApmRpc;
@@ -90,6 +115,7 @@ function receive(s: IngestState, msg: Message, ctx: Ctx): void {
     case 'publish':
       return accept(s, msg.from, body, ctx);
     case 'load?':
+      prune(s, ctx.now);
       return void ctx.send(msg.from, 'load', Object.freeze({ kind: 'load', queue: s.queue.length }) satisfies ApmRpc, 16);
     default:
       fail(`apm ingest got ${body.kind} from ${msg.from}`);
@@ -97,17 +123,24 @@ function receive(s: IngestState, msg: Message, ctx: Ctx): void {
 }
 
 function accept(s: IngestState, from: NodeId, p: Extract<ApmRpc, { kind: 'publish' }>, ctx: Ctx): void {
+  prune(s, ctx.now);
   if (s.queue.length >= s.cfg.queueMax) {
     s.counts.refused++;
     ctx.count('apm.ingestRefused');
     if (!s.refusing) ctx.note('queue-full', { queue: s.queue.length });
     s.refusing = true;
-    return answer(ctx, s.cfg.directReturn ? p.agent : from, p, false, 'queue full');
+    return answer(ctx, s.cfg.directReturn ? p.agent : from, p, false, 'queue full', 0);
   }
   s.refusing = false;
   s.counts.accepted++;
-  s.queue.push({ from, body: p, arrivedAt: ctx.now });
-  if (s.queue.length === 1) startCpu(s, ctx);
+  // Its turn on the CPU comes when the work before it is done; how long it waits for it is the queueing delay.
+  const start = Math.max(ctx.now, s.busyUntil);
+  const doneAt = start + cpuUs(s.cfg, Math.max(p.emitted ?? 0, p.values.length));
+  s.busyUntil = doneAt;
+  s.queue.push(doneAt);
+  ctx.observe('apm.ingestQueueMs', (start - ctx.now) / 1000);
+  work(s, ctx, p, doneAt);
+  answer(ctx, s.cfg.directReturn ? p.agent : from, p, true, '', doneAt - ctx.now);
 }
 
 /** CPU time of one publish: unpack and decompress (fixed) plus per sample, times the server's slowdown; ≥ 1 µs. */
@@ -116,32 +149,22 @@ export function cpuUs(cfg: Pick<IngestConfig, 'unpackUs' | 'perSampleUs' | 'slow
   return Math.max(1, Math.round((cfg.unpackUs + cfg.perSampleUs * samples) * cfg.slowdown));
 }
 
-/** The head of the queue goes on the CPU; how long it waited for it is the queueing delay. */
-function startCpu(s: IngestState, ctx: Ctx): void {
-  const head = s.queue[0];
-  assert(head !== undefined && head.arrivedAt <= ctx.now, 'a request on the CPU arrived before now');
-  ctx.observe('apm.ingestQueueMs', (ctx.now - head.arrivedAt) / 1000);
-  ctx.setTimer('cpu', cpuUs(s.cfg, Math.max(head.body.emitted ?? 0, head.body.values.length)));
-}
-
-/** The head is unpacked: publish its kept samples through the local producer, answer, and start the next. */
-function finish(s: IngestState, ctx: Ctx): void {
-  const r = s.queue.shift() ?? fail('apm ingest: the CPU finished with an empty queue');
-  const p = r.body;
+/**
+ * What the work on a publish yields, done at `doneAt`: its kept samples published through the local producer — one MQ
+ * message each, offered when the work is done, or (blocks) gathered into the next flush after it — and the metrics
+ * no query reads dropped. Counted as accepted.
+ */
+function work(s: IngestState, ctx: Ctx, p: Extract<ApmRpc, { kind: 'publish' }>, doneAt: Micros): void {
   assert(p.metrics.length === p.values.length, 'a publish has one value per metric');
   const keepAll = s.cfg.keepMetrics.length === 0;
   const blocks = s.cfg.blockMs > 0;
-  const bucket = blocks ? bucketOf(p.server, s.cfg.blockBuckets) : 0;
   const msgs: { topic: string; key: string; bytes: number; data: SamplePayload }[] | null = blocks ? null : [];
   let kept = 0;
   for (let i = 0; i < p.metrics.length; i++) {
     const metric = p.metrics[i];
     if (!keepAll && s.keep[metric] !== 1) continue;
     kept++;
-    if (msgs === null) {
-      addToBlock(s, ctx, blockKeysOf(s, p.server, metric)[bucket], p, i);
-      continue;
-    }
+    if (msgs === null) continue;
     const { topic, key } = topicOf(s.cfg.topics, p.server, metric);
     msgs.push(Object.freeze({ topic, key, bytes: SAMPLE_MESSAGE_BYTES, data: Object.freeze({ server: p.server, metric, t: p.t, value: p.values[i] }) }));
   }
@@ -150,14 +173,20 @@ function finish(s: IngestState, ctx: Ctx): void {
   assert(dropped >= 0, 'never more kept than emitted');
   if (dropped > 0) ctx.count('apm.droppedUnused', dropped);
   if (msgs !== null && msgs.length > 0) {
-    ctx.send(s.cfg.producer, 'offer', Object.freeze({ kind: 'offer', msgs: Object.freeze(msgs) }) satisfies ApmRpc, OFFER_HEADER_BYTES + SAMPLE_MESSAGE_BYTES * msgs.length);
+    ctx.send(s.cfg.producer, 'offer', Object.freeze({ kind: 'offer', msgs: Object.freeze(msgs) }) satisfies ApmRpc, OFFER_HEADER_BYTES + SAMPLE_MESSAGE_BYTES * msgs.length, doneAt - ctx.now);
+  }
+  if (msgs === null && kept > 0) {
+    s.unpacking.push({ doneAt, body: p });
+    // The blocks are flushed `blockMs` after the first sample joins them: when this publish's work is done.
+    if (!s.flushArmed) {
+      ctx.setTimer('flush', doneAt - ctx.now + ms(s.cfg.blockMs));
+      s.flushArmed = true;
+    }
   }
   if (kept > 0) ctx.count('apm.ingestedSamples', kept);
   s.counts.done++;
   s.counts.samplesKept += kept;
   s.counts.samplesDropped += dropped;
-  answer(ctx, s.cfg.directReturn ? p.agent : r.from, p, true, '');
-  if (s.queue.length > 0) startCpu(s, ctx);
 }
 
 /**
@@ -183,15 +212,9 @@ function blockKeysOf(s: IngestState, server: string, metric: string): string[] {
 }
 
 /** Adds sample `i` of publish `p` (its server, metric, event time and value) to block `key`. */
-function addToBlock(s: IngestState, ctx: Ctx, key: string, p: Extract<ApmRpc, { kind: 'publish' }>, i: number): void {
+function addToBlock(s: IngestState, key: string, p: Extract<ApmRpc, { kind: 'publish' }>, i: number): void {
   let b = s.blocks[key];
-  if (b === undefined) {
-    if (!s.flushArmed) {
-      ctx.setTimer('flush', ms(s.cfg.blockMs));
-      s.flushArmed = true;
-    }
-    b = s.blocks[key] = { server: [], metric: [], t: [], value: [] };
-  }
+  if (b === undefined) b = s.blocks[key] = { server: [], metric: [], t: [], value: [] };
   b.server.push(p.server);
   b.metric.push(p.metrics[i]);
   b.t.push(p.t);
@@ -200,6 +223,18 @@ function addToBlock(s: IngestState, ctx: Ctx, key: string, p: Extract<ApmRpc, { 
 
 /** Publishes each topic's gathered samples as one message: a block in columns, keyed to spread over partitions. */
 function flush(s: IngestState, ctx: Ctx): void {
+  // The publishes whose work is done join the blocks, in order; the rest wait for the next flush.
+  let k = 0;
+  const keepAll = s.cfg.keepMetrics.length === 0;
+  for (; k < s.unpacking.length && s.unpacking[k].doneAt <= ctx.now; k++) {
+    const p = s.unpacking[k].body;
+    const bucket = bucketOf(p.server, s.cfg.blockBuckets);
+    for (let i = 0; i < p.metrics.length; i++) {
+      const metric = p.metrics[i];
+      if (keepAll || s.keep[metric] === 1) addToBlock(s, blockKeysOf(s, p.server, metric)[bucket], p, i);
+    }
+  }
+  if (k > 0) s.unpacking.splice(0, k);
   const msgs: { topic: string; key: string; bytes: number; data: SampleBlock }[] = [];
   for (const [key, b] of Object.entries(s.blocks)) {
     const data: SampleBlock = Object.freeze({ block: true, server: Object.freeze(b.server), metric: Object.freeze(b.metric), t: Object.freeze(b.t), value: Object.freeze(b.value) });
@@ -209,6 +244,10 @@ function flush(s: IngestState, ctx: Ctx): void {
   }
   s.blocks = {};
   s.flushArmed = false;
+  if (s.unpacking.length > 0) {
+    ctx.setTimer('flush', s.unpacking[0].doneAt - ctx.now + ms(s.cfg.blockMs));
+    s.flushArmed = true;
+  }
   if (msgs.length === 0) return;
   s.counts.blocks += msgs.length;
   let bytes = OFFER_HEADER_BYTES;
@@ -216,8 +255,11 @@ function flush(s: IngestState, ctx: Ctx): void {
   ctx.send(s.cfg.producer, 'offer', Object.freeze({ kind: 'offer', msgs: Object.freeze(msgs) }) satisfies ApmRpc, bytes);
 }
 
-/** Answers one publish. Not frozen: ten thousand a second, each sent once, and nobody writes to it. */
-function answer(ctx: Ctx, to: NodeId, p: Extract<ApmRpc, { kind: 'publish' }>, ok: boolean, reason: string): void {
+/**
+ * Answers one publish once its work is done (`after` µs from now). Not frozen: ten thousand a second, each sent once,
+ * and nobody writes to it.
+ */
+function answer(ctx: Ctx, to: NodeId, p: Extract<ApmRpc, { kind: 'publish' }>, ok: boolean, reason: string, after: Micros): void {
   const body: ApmRpc = { kind: 'published', agent: p.agent, seq: p.seq, attempt: p.attempt, ok, reason, by: ctx.id };
-  ctx.send(to, 'published', body, ANSWER_BYTES);
+  ctx.send(to, 'published', body, ANSWER_BYTES, after);
 }

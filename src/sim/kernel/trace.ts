@@ -5,8 +5,8 @@ import type { Action, Fault, LinkSpec, NodeId, PartitionShape } from './types.ts
 
 /**
  * Why a message was not delivered: lost on the wire, cut by a partition, its receiver down, paused (drop mode) or with
- * a full inbox — or `sender-crashed`: its sender crashed after sending it but before it left (while the synced disk
- * write or the NIC queue it waited on was not done).
+ * a full inbox — or `sender-crashed`: its sender crashed after sending it but before it left (while the work, the
+ * synced disk write or the NIC queue it waited on was not done).
  */
 export type DropReason = 'loss' | 'partition' | 'node-down' | 'paused' | 'inbox-full' | 'sender-crashed';
 export type FaultSource = 'scenario' | 'user' | 'random';

@@ -103,8 +103,13 @@ export interface NodeContext {
   knows(node: NodeId): boolean;
   /** A random stream private to this node: `node:<id>:<name>`. */
   rng(name: string): Rng;
-  /** Sends `body` by reference: neither side may change it afterwards (the trace holds the same object). */
-  send(to: NodeId, kind: string, body: unknown, size?: number): void;
+  /**
+   * Sends `body` by reference: neither side may change it afterwards (the trace holds the same object). `after` (µs,
+   * default 0) is work the node does before the message can leave — unpacking a request, its turn on a busy CPU. The
+   * send is in the trace now and the message leaves then; a pause meanwhile freezes the work (the message leaves
+   * that much later), and a crash loses the message (`sender-crashed`).
+   */
+  send(to: NodeId, kind: string, body: unknown, size?: number, after?: Micros): void;
   /**
    * Writes to this node's disk. On a host with a disk bandwidth the write's bytes (`diskOpBytes`) queue on the host's
    * disk, and when `sync` is set every message sent in the same step leaves only once that disk work is done — and
@@ -134,12 +139,12 @@ export interface NodeBehavior<S = unknown, C = unknown> {
   /** Teaching bugs this kind understands, by name, with what each removes. */
   bugs?: Readonly<Record<string, string>>;
   /**
-   * What a per-frame snapshot shows of the memory: plain data, bounded in size (say, the tail of a long log).
-   * Without it the snapshot carries the whole memory.
+   * What a per-frame snapshot shows of the memory at time `now`: plain data, bounded in size (say, the tail of a long
+   * log). Without it the snapshot carries the whole memory.
    */
-  view?(memory: S): unknown;
+  view?(memory: S, now: Micros): unknown;
   /** The replication group the node belongs to (a Raft group's name), so faults can say `@leader/<group>`. */
   group?(memory: S): string | null;
-  /** A few headline fields for labels and lanes (role, term, positions…), cheap enough for every frame. */
-  headline?(memory: S): Record<string, string | number | boolean | null>;
+  /** A few headline fields for labels and lanes (role, term, positions…) at time `now`, cheap enough for every frame. */
+  headline?(memory: S, now: Micros): Record<string, string | number | boolean | null>;
 }

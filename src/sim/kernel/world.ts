@@ -4,7 +4,7 @@ import { cloneShared } from './clone.ts';
 import { diskCrash, diskCreate, diskOpBytes, diskView, diskWrite, type DiskState } from './disk.ts';
 import { heapCreate, heapPeek, heapPop, heapPush, type HeapState } from './heap.ts';
 import { metricCount, metricObserve, metricsCreate, type MetricsState } from './metrics.ts';
-import { isCut, netCreate, netHeal, netPartition, netSetLink, partitionGroups, transmit, transmitLocal, type NetState } from './network.ts';
+import { isCut, linkKey, netCreate, netHeal, netPartition, netSetLink, partitionGroups, transmit, transmitLocal, type NetState } from './network.ts';
 import { RngStreams, type Rng } from './rng.ts';
 import type { Micros } from './time.ts';
 import { TRACE_KINDS, TraceRecorder, type DropReason, type FaultSource, type TraceBody, type TraceEvent, type TraceKind, type TraceState } from './trace.ts';
@@ -86,12 +86,19 @@ export interface WorldSpec {
   hosts?: Record<HostId, HostSpec>;
 }
 
+type DeliverItem = Extract<Scheduled, { type: 'deliver' }>;
+
 type Scheduled =
   /**
    * `leaveAt`: when the message leaves its sender (its step's work and synced writes done, out of the NIC): a crash of
    * the sender before then marks it `unsent`, and it is dropped as `sender-crashed` when it would have arrived.
+   * `workUntil`: when the work the sender did before sending (`send`'s `after`) is done; a pause before then freezes
+   * that work, so the item is `held` (skipped) and a copy, later by the pause's length, queued on resume.
    */
-  | { t: Micros; seq: number; type: 'deliver'; msg: Message; copy: number; lost: boolean; cutAtSend: boolean; leaveAt: Micros; unsent: boolean }
+  | {
+      t: Micros; seq: number; type: 'deliver'; msg: Message; copy: number; lost: boolean; cutAtSend: boolean;
+      leaveAt: Micros; workUntil: Micros; unsent: boolean; held: boolean;
+    }
   | { t: Micros; seq: number; type: 'timer'; node: NodeId; name: string; incarnation: number }
   | { t: Micros; seq: number; type: 'fault'; fault: Fault; source: FaultSource };
 
@@ -110,6 +117,9 @@ export interface NodeRecord {
    * early it re-arms itself at `at`, so a reset costs no heap push and leaves no stale item behind.
    */
   timers: Record<string, { seq: number; itemAt: Micros; at: Micros }>;
+  /** When the node was paused (-1 when it is not), and the messages whose sending work the pause froze. */
+  pausedAt: Micros;
+  heldSends: DeliverItem[];
   /**
    * Input held while paused (pauseMode 'queue'). A held timer keeps its heap seq and stays in `timers` until it is
    * handled, so a timer the node cancels or re-sets while working through the backlog is skipped as stale.
@@ -245,7 +255,7 @@ export class World {
     }
     this.emit({ t: this.state.t, seq: 0, kind: 'run.start', scenario: spec.scenario, seed: spec.seed, nodes: [...this.nodeIds] });
     for (const n of spec.nodes) {
-      this.state.nodes[n.id] = { id: n.id, kind: n.kind, status: 'up', incarnation: 0, memory: null, disk: diskCreate(), timers: {}, inbox: [] };
+      this.state.nodes[n.id] = { id: n.id, kind: n.kind, status: 'up', incarnation: 0, memory: null, disk: diskCreate(), timers: {}, inbox: [], pausedAt: -1, heldSends: [] };
       this.boot(n.id);
     }
   }
@@ -442,7 +452,7 @@ export class World {
   inFlight(limit: number): (Message & { copy: number; doomed: boolean })[] {
     const out: (Message & { copy: number; doomed: boolean })[] = [];
     for (const it of this.state.heap.items) {
-      if (it.type !== 'deliver') continue;
+      if (it.type !== 'deliver' || it.held) continue;
       const doomed = it.lost || it.unsent || it.cutAtSend || isCut(this.state.net, this.hostOf(it.msg.from), this.hostOf(it.msg.to));
       out.push({ ...it.msg, deliverAt: it.t, copy: it.copy, doomed });
     }
@@ -518,7 +528,8 @@ export class World {
     }
   }
 
-  private deliver(item: Extract<Scheduled, { type: 'deliver' }>): void {
+  private deliver(item: DeliverItem): void {
+    if (item.held) return; // its sender was paused before its work was done: a later copy stands for it
     const { msg } = item;
     const n = this.node(msg.to);
     let drop: DropReason | null = null;
@@ -652,8 +663,7 @@ export class World {
       case 'pause':
         for (const id of this.nodesOn(fault.node)) {
           if (this.node(id).status !== 'up') continue;
-          this.node(id).status = 'paused';
-          this.emit({ t: this.state.t, seq: 0, kind: 'node.pause', node: id });
+          this.pause(this.node(id));
         }
         return;
       case 'resume':
@@ -686,15 +696,59 @@ export class World {
     n.incarnation++;
     n.timers = {};
     n.inbox = [];
-    // Messages it sent that had not left yet (waiting on a synced write or its NIC) go down with it.
+    // Messages it sent that had not left yet (waiting on its work, a synced write or its NIC) go down with it; those a
+    // pause froze are dropped at once.
     const now = this.state.t;
     for (const it of this.state.heap.items) if (it.type === 'deliver' && it.leaveAt > now && it.msg.from === n.id) it.unsent = true;
+    for (const it of n.heldSends) this.requeue(it, now, true);
+    n.heldSends = [];
+    n.pausedAt = -1;
     this.emit({ t: this.state.t, seq: 0, kind: 'node.crash', node: n.id, lostWrites: lost });
+  }
+
+  /** Pauses a running node: its input is held, and so is the work before any message it has not sent yet. */
+  private pause(n: NodeRecord): void {
+    n.status = 'paused';
+    const now = this.state.t;
+    n.pausedAt = now;
+    for (const it of this.state.heap.items) {
+      if (it.type !== 'deliver' || it.workUntil <= now || it.held || it.unsent || it.msg.from !== n.id) continue;
+      it.held = true;
+      n.heldSends.push(it);
+    }
+    this.emit({ t: now, seq: 0, kind: 'node.pause', node: n.id });
+  }
+
+  /**
+   * Queues again a delivery a pause held: later by the pause's length (`at` is the original time plus it), or at once
+   * and `unsent` when the sender crashed while paused. Each link stays FIFO: nothing sent after it arrives before it.
+   */
+  private requeue(it: DeliverItem, at: Micros, unsent: boolean): void {
+    const shift = at - it.t;
+    const t = unsent ? this.state.t : at;
+    const moved = unsent ? 0 : shift;
+    const msg: Message = { ...it.msg, deliverAt: t };
+    heapPush(this.state.heap, { ...it, seq: 0, t, msg, leaveAt: it.leaveAt + moved, workUntil: it.workUntil + moved, unsent: unsent || it.unsent, held: false }, LIMITS.heapItemsMax);
+    if (unsent) return;
+    const net = this.state.net;
+    const fromHost = this.hostByNode.get(it.msg.from)!;
+    const toHost = this.hostByNode.get(it.msg.to)!;
+    if (fromHost === toHost) {
+      const k = linkKey(it.msg.from, it.msg.to);
+      net.localLastDeliverAt[k] = Math.max(net.localLastDeliverAt[k] ?? 0, t);
+    } else {
+      const k = linkKey(fromHost, toHost);
+      net.lastDeliverAt[k] = Math.max(net.lastDeliverAt[k] ?? 0, t);
+    }
   }
 
   /** Resumes a paused node and works through the input it held, in order. */
   private resume(n: NodeRecord): void {
     n.status = 'up';
+    const shift = this.state.t - n.pausedAt;
+    for (const it of n.heldSends) this.requeue(it, it.t + shift, false);
+    n.heldSends = [];
+    n.pausedAt = -1;
     const held = n.inbox;
     n.inbox = [];
     this.emit({ t: this.state.t, seq: 0, kind: 'node.resume', node: n.id, queued: held.length });
@@ -769,7 +823,10 @@ export class World {
     for (let i = 0; i < fx.nSends; i++) {
       const body = fx.sendBodies[i];
       fx.sendBodies[i] = null;
-      this.send(n.id, fx.sendTos[i], fx.sendKinds[i], body, fx.sendSizes[i], readyAt);
+      const after = fx.sendAfters[i];
+      if (!(Number.isInteger(after) && after >= 0)) fail(`${n.id} sent ${fx.sendKinds[i]} after ${after} µs of work: it must be a non-negative integer`);
+      const workUntil = this.state.t + after;
+      this.send(n.id, fx.sendTos[i], fx.sendKinds[i], body, fx.sendSizes[i], Math.max(readyAt, workUntil), workUntil);
     }
     for (let i = 0; i < fx.nCounts; i++) metricCount(this.state.metrics, fx.countNames[i], fx.countValues[i]);
     for (let i = 0; i < fx.nSamples; i++) metricObserve(this.state.metrics, fx.sampleNames[i], fx.sampleValues[i]);
@@ -818,11 +875,12 @@ export class World {
   }
 
   /**
-   * Sends one message, ready to leave at `readyAt` (now, or when the step's synced disk work is done). Between two
-   * nodes of one host it is a local hand-over (`transmitLocal`); otherwise it queues on the sending host's NIC and
-   * crosses the link between the two hosts. `sentAt` is always now: the step that sent it.
+   * Sends one message, ready to leave at `readyAt` (now, when the step's synced disk work is done, or when the work
+   * the node does first is, `workUntil`). Between two nodes of one host it is a local hand-over (`transmitLocal`);
+   * otherwise it queues on the sending host's NIC and crosses the link between the two hosts. `sentAt` is always now:
+   * the step that sent it.
    */
-  private send(from: NodeId, to: NodeId, kind: string, body: unknown, size: number, readyAt: Micros): void {
+  private send(from: NodeId, to: NodeId, kind: string, body: unknown, size: number, readyAt: Micros, workUntil: Micros): void {
     const toHost = this.hostByNode.get(to);
     if (!(toHost !== undefined)) fail(`${from} sent ${kind} to unknown node ${to}`);
     if (!(to !== from)) fail(`${from} sent ${kind} to itself`);
@@ -836,7 +894,7 @@ export class World {
       const deliverAt = transmitLocal(net, from, to, readyAt);
       const local: Message = { id, from, to, kind, body, size, sentAt: now, deliverAt };
       this.emit({ t: this.state.t, seq: 0, kind: 'msg.send', id, from, to, msg: kind, body, size, deliverAt });
-      heapPush(this.state.heap, { t: deliverAt, seq: 0, type: 'deliver', msg: local, copy: 0, lost: false, cutAtSend: false, leaveAt: readyAt, unsent: false }, LIMITS.heapItemsMax);
+      heapPush(this.state.heap, { t: deliverAt, seq: 0, type: 'deliver', msg: local, copy: 0, lost: false, cutAtSend: false, leaveAt: readyAt, workUntil, unsent: false, held: false }, LIMITS.heapItemsMax);
       return;
     }
     const leaveAt = this.leaveNic(fromHost, size, readyAt);
@@ -844,10 +902,10 @@ export class World {
     const msg: Message = { id, from, to, kind, body, size, sentAt: now, deliverAt: tx.deliverAt };
     const cutAtSend = isCut(net, fromHost, toHost);
     this.emit({ t: this.state.t, seq: 0, kind: 'msg.send', id, from, to, msg: kind, body, size, deliverAt: tx.deliverAt });
-    heapPush(this.state.heap, { t: tx.deliverAt, seq: 0, type: 'deliver', msg, copy: 0, lost: tx.lost, cutAtSend, leaveAt, unsent: false }, LIMITS.heapItemsMax);
+    heapPush(this.state.heap, { t: tx.deliverAt, seq: 0, type: 'deliver', msg, copy: 0, lost: tx.lost, cutAtSend, leaveAt, workUntil, unsent: false, held: false }, LIMITS.heapItemsMax);
     if (tx.dupDeliverAt !== null) {
       this.emit({ t: this.state.t, seq: 0, kind: 'msg.dup', id, copy: 1, from, to, msg: kind, deliverAt: tx.dupDeliverAt });
-      heapPush(this.state.heap, { t: tx.dupDeliverAt, seq: 0, type: 'deliver', msg: { ...msg, deliverAt: tx.dupDeliverAt }, copy: 1, lost: false, cutAtSend, leaveAt, unsent: false }, LIMITS.heapItemsMax);
+      heapPush(this.state.heap, { t: tx.dupDeliverAt, seq: 0, type: 'deliver', msg: { ...msg, deliverAt: tx.dupDeliverAt }, copy: 1, lost: false, cutAtSend, leaveAt, workUntil, unsent: false, held: false }, LIMITS.heapItemsMax);
     }
   }
 }
@@ -874,6 +932,7 @@ class EffectBuffer {
   readonly sendKinds: string[] = [];
   readonly sendBodies: unknown[] = [];
   readonly sendSizes: number[] = [];
+  readonly sendAfters: number[] = [];
   nSends = 0;
   readonly countNames: string[] = [];
   readonly countValues: number[] = [];
@@ -917,12 +976,13 @@ class EffectBuffer {
         if (!r) rngs.set(name, (r = world.rng.stream(`node:${self}:${name}`)));
         return r;
       },
-      send: (to, kind, body, size = 64) => {
+      send: (to, kind, body, size = 64, after = 0) => {
         const i = this.nSends++;
         this.sendTos[i] = to;
         this.sendKinds[i] = kind;
         this.sendBodies[i] = body;
         this.sendSizes[i] = size;
+        this.sendAfters[i] = after;
       },
       persist: (op, sync) => void this.writes.push({ op, sync }),
       setTimer: (name, after) => this.timer(name, after),
