@@ -232,7 +232,7 @@ describe('apm-tsdb', () => {
     }
     const w = runToEnd(build(spec({ nodes: [{ id: 'writer', kind: 'writer', config: { writes } }, { id: 'tsdb', kind: 'apm-tsdb', config: {} }] })));
     type View = { bytes: { rawPerPoint: number; compressedPerPoint: number; values: number; compressed: number }; bySeries: { query: string; bytesPerPoint: number; blocks: number }[] };
-    const view = apmTsdb.view!(tsdbOf(w)) as View;
+    const view = apmTsdb.view!(tsdbOf(w), w.t) as View;
     expect(view.bytes.rawPerPoint).toBe(RAW_BYTES_PER_POINT);
     expect(view.bytes.values).toBe(2 * windows * FNS.length);
     // Differential: encode each column block by block, independently of the store, and compare the bit totals.
@@ -289,7 +289,7 @@ describe('apm-dashboard', () => {
     expect(Math.abs(dp.avgOfPartials.p99! - exact99)).toBeGreaterThan(0.2 * exact99);
     expect(Math.abs(dp.avgOfPartials.avg! - dp.values.avg!)).toBeGreaterThan(0.5 * dp.values.avg!);
     expect(Object.keys(dp.avgOfPartials).sort()).toEqual(['avg', 'p50', 'p99']);
-    expect(apmDashboard.headline!(dashOf(w))).toEqual({ role: 'dashboard', queries: 1, points: 1 });
+    expect(apmDashboard.headline!(dashOf(w), w.t)).toEqual({ role: 'dashboard', queries: 1, points: 1 });
   });
 
   it('serves final windows from its cache: after the first answer it only reads from newest − lateness − window on', () => {

@@ -7,7 +7,7 @@ import { metricCount, metricObserve, metricsCreate, type MetricsState } from './
 import { isCut, linkKey, netCreate, netHeal, netPartition, netSetLink, partitionGroups, transmit, transmitLocal, type NetState } from './network.ts';
 import { RngStreams, type Rng } from './rng.ts';
 import type { Micros } from './time.ts';
-import { TRACE_KINDS, TraceRecorder, type DropReason, type FaultSource, type TraceBody, type TraceEvent, type TraceKind, type TraceState } from './trace.ts';
+import { TRACE_KINDS, TraceRecorder, type DropReason, type FaultSource, type TraceEvent, type TraceKind, type TraceState } from './trace.ts';
 import type { Action, DiskOp, Fault, HostId, LinkSpec, Message, NodeBehavior, NodeContext, NodeId, NodeInput, NodeStatus } from './types.ts';
 
 /** Limits on everything (TigerBeetle style); their relations are asserted when a world is built. */
