@@ -4,6 +4,7 @@ import { TRACE_KINDS } from '../sim/kernel/trace.ts';
 import { parseDuration, type Micros } from '../sim/kernel/time.ts';
 import { hostIdsOf, type HostSpec, type WorldSpec } from '../sim/kernel/world.ts';
 import { mqConfigProblem } from '../sim/mq/config.ts';
+import { raftConfigProblem } from '../sim/raft/config.ts';
 
 /**
  * The scenario file format, validated at the edge. People write durations as "250ms" / "1.5s" / "2m" (a bare number is
@@ -319,7 +320,8 @@ export function compileScenario(
       throw new ScenarioError(`invalid scenario: topology.nodes[${i}].kind: unknown node kind ${JSON.stringify(n.kind)} (known: ${opts.knownKinds.join(', ')})`);
     }
     // The node's config (the kind's defaults from topology.config, then its own) against its kind's schema.
-    const problem = mqConfigProblem(n.kind, { ...(s.topology.config?.[n.kind] ?? {}), ...(n.config ?? {}) });
+    const config = { ...(s.topology.config?.[n.kind] ?? {}), ...(n.config ?? {}) };
+    const problem = mqConfigProblem(n.kind, config) ?? raftConfigProblem(n.kind, config);
     if (problem !== null) throw new ScenarioError(`invalid scenario: topology.nodes[${i}].${problem} (node ${n.id}, ${n.kind})`);
   });
   const hostIds = hostIdsOf(s.topology.nodes);

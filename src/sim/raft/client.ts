@@ -1,6 +1,7 @@
 import { assert } from '../kernel/assert.ts';
 import { ms } from '../kernel/time.ts';
 import type { NodeBehavior, NodeContext, NodeId } from '../kernel/types.ts';
+import { checkRaftConfig } from './config.ts';
 import type { RaftMessage } from './types.ts';
 
 /**
@@ -69,6 +70,7 @@ export const raftClient: NodeBehavior<RaftClientMemory, Partial<RaftClientConfig
   kind: 'raft-client',
   headline: (m) => ({ leader: m.leader, outstanding: m.pending, ackedIndex: m.ackedIndex }),
   boot(config, disk, ctx) {
+    checkRaftConfig('raft-client', ctx.id, config);
     const cfg = { ...RAFT_CLIENT_DEFAULTS, group: [], ...config } as RaftClientConfig;
     assert(cfg.group.length > 0, 'raft-client: config.group must name the replicas');
     assert(cfg.writeEveryMs >= 0 && cfg.readEveryMs >= 0 && cfg.timeoutMs > 0, 'raft-client: periods must be >= 0, timeout > 0');

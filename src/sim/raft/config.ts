@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fail } from '../kernel/assert.ts';
 import { SNAPSHOT_CHUNK_BYTES_MAX, SNAPSHOT_CHUNK_BYTES_MIN, SNAPSHOT_ENTRIES_MAX } from './types.ts';
 
 /**
@@ -111,3 +112,41 @@ export const raftConfigShape = {
   replicateLingerMs: num(0, 1000),
   heartbeatWhenIdle: flag,
 };
+
+const HOUR_MS = 3_600_000;
+
+/** The `raft` kind's config: a replica of the key-value machine, Raft settings only. */
+export const raftReplicaConfigSchema = fields(raftConfigShape);
+
+/** `RaftClientConfig`: a client writing (and reading) keys through the group it names. */
+export const raftClientConfigSchema = fields(
+  {
+    group: list(nodeRef, 1, 99),
+    writeEveryMs: num(0, HOUR_MS),
+    readEveryMs: num(0, HOUR_MS),
+    readMode: oneOf(['strong', 'eventual']),
+    timeoutMs: positive(HOUR_MS),
+    keys: num(1, 1_000_000, true),
+    outstandingMax: num(1, 1_000_000, true),
+    stopAtMs: num(0, 720 * HOUR_MS),
+  },
+  ['group'],
+);
+
+/** The schema of each Raft node kind's config. */
+export const RAFT_CONFIG_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
+  raft: raftReplicaConfigSchema,
+  'raft-client': raftClientConfigSchema,
+};
+
+/** What is wrong with a Raft node's config for its kind (`config.<field>: <what was expected>`), or null. */
+export function raftConfigProblem(kind: string, config: unknown): string | null {
+  const schema = RAFT_CONFIG_SCHEMAS[kind];
+  return schema === undefined ? null : configProblem(schema, config);
+}
+
+/** Throws, naming the node and the field, when a Raft node's config does not fit its kind (called from `boot`). */
+export function checkRaftConfig(kind: string, node: string, config: unknown): void {
+  const problem = raftConfigProblem(kind, config);
+  if (problem !== null) fail(`${kind} ${node}: ${problem}`);
+}

@@ -1,6 +1,7 @@
 import { assert, fail } from '../kernel/assert.ts';
 import { ms } from '../kernel/time.ts';
 import type { DiskView, Message, NodeBehavior, NodeContext, NodeId, NodeInput } from '../kernel/types.ts';
+import { checkRaftConfig } from './config.ts';
 import { baseEntry, entryAt, firstIndex, firstIndexOfTerm, isUpToDate, lastIndex, lastTerm, slice, termAt } from './log.ts';
 import { sessionAdd, sessionLearnLow, sessionLookup, sessionsBytes, sessionsCopy, sessionsFrozen, type SessionTable } from './sessions.ts';
 import {
@@ -138,7 +139,10 @@ export const LOG_VIEW_MAX = 200;
 export const raftReplica: NodeBehavior<RaftMemory, Partial<RaftConfig>> = {
   kind: 'raft',
   bugs: RAFT_BUGS,
-  boot,
+  boot(config, disk, ctx) {
+    checkRaftConfig('raft', ctx.id, config);
+    return boot(config, disk, ctx);
+  },
   group: (m) => m.cfg.name ?? null,
   view(m) {
     const kvKeys = Object.keys(m.kv).length;
