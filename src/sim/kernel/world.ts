@@ -344,24 +344,30 @@ export class World {
   step(): boolean {
     const work = this.nextWork();
     if (work === null) return false;
+    this.perform(work);
+    return true;
+  }
+
+  /** Carries out one unit of work (see `step`), found by `nextWork`. */
+  private perform(work: 'action' | 'end' | Scheduled): void {
     this.state.steps++;
     if (work === 'end') {
       this.state.t = this.spec.durationUs;
       this.state.ended = true;
       this.emit({ t: this.state.t, seq: 0, kind: 'run.end' });
-      return true;
+      return;
     }
     if (work === 'action') {
       const a = this.actions[this.state.nextAction++];
       this.state.t = Math.max(this.state.t, a.at);
       this.applyFault(a, 'user');
-      return true;
+      return;
     }
     const item = heapPop(this.state.heap)!;
+    assert(item === work, 'the item popped is the one peeked');
     if (!(item.t >= this.state.t)) fail(`event at ${item.t} is before now ${this.state.t}`);
     this.state.t = item.t;
     this.dispatch(item);
-    return true;
   }
 
   /** Virtual time of the next unit of work, or null when the run is over. */
@@ -378,10 +384,11 @@ export class World {
     const target = Math.min(t, this.spec.durationUs);
     let budget = LIMITS.stepsPerCallMax;
     for (;;) {
-      const next = this.nextTime();
-      if (next === null || next > target) break;
+      // One look at the next unit of work serves both the bound and the step.
+      const work = this.nextWork();
+      if (work === null || this.workTime(work) > target) break;
       if (!(--budget > 0)) fail(`more than ${LIMITS.stepsPerCallMax} steps in one call`);
-      this.step();
+      this.perform(work);
       afterStep?.();
     }
     if (target > this.state.t) this.state.t = target;
