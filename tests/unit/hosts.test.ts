@@ -215,9 +215,9 @@ describe('network by host', () => {
 
 describe('host resources', () => {
   const DISK_1MBPS: HostSpec = { diskBytesPerS: 1_000_000, nicBytesPerS: 0 }; // 1 byte per microsecond
-
-  it('a synced write holds the reply until the host disk has written its bytes; the next write queues behind it', () => {
-    const w = build(spec({
+  /** b2.a and b2.b each send one request at 1 ms to b1.a / b1.b, which answer after a synced write of 10,000 / 4,000 bytes. */
+  const twoSyncedEchoes = (faults: { at: number; fault: Fault }[] = []) =>
+    spec({
       nodes: twoByTwo({
         'b1.a': { kind: 'scripted', config: { echo: { bytes: 10_000, sync: true } } },
         'b1.b': { kind: 'scripted', config: { echo: { bytes: 4_000, sync: true } } },
@@ -225,7 +225,11 @@ describe('host resources', () => {
         'b2.b': { kind: 'scripted', config: { goAtUs: 1_000, burst: [{ to: 'b1.b', kind: 'req', size: 64 }] } },
       }),
       hosts: { b1: DISK_1MBPS },
-    }));
+      faults,
+    });
+
+  it('a synced write holds the reply until the host disk has written its bytes; the next write queues behind it', () => {
+    const w = build(twoSyncedEchoes());
     w.runUntil(100_000);
     // Both requests arrive at 2 ms (1 ms link). b1.a's 10,000 bytes take 10 ms: ack leaves at 12 ms, lands at 13 ms.
     // b1.b's 4,000 bytes wait for the disk until 12 ms and take 4 ms: ack leaves at 16 ms, lands at 17 ms.
@@ -240,16 +244,7 @@ describe('host resources', () => {
   it('a reply waiting on its synced write is lost with a crash before the write is done (sender-crashed)', () => {
     // As above: b1.a's ack waits for the disk until 12 ms, b1.b's until 16 ms. The host crashes at 14 ms: b1.a's ack
     // had left (it lands at 13 ms); b1.b's had not, so it never arrives — dropped when it would have landed.
-    const w = build(spec({
-      nodes: twoByTwo({
-        'b1.a': { kind: 'scripted', config: { echo: { bytes: 10_000, sync: true } } },
-        'b1.b': { kind: 'scripted', config: { echo: { bytes: 4_000, sync: true } } },
-        'b2.a': { kind: 'scripted', config: { goAtUs: 1_000, burst: [{ to: 'b1.a', kind: 'req', size: 64 }] } },
-        'b2.b': { kind: 'scripted', config: { goAtUs: 1_000, burst: [{ to: 'b1.b', kind: 'req', size: 64 }] } },
-      }),
-      hosts: { b1: DISK_1MBPS },
-      faults: [{ at: 14_000, fault: { kind: 'crash', node: 'b1' } }],
-    }));
+    const w = build(twoSyncedEchoes([{ at: 14_000, fault: { kind: 'crash', node: 'b1' } }]));
     w.runUntil(15_000);
     expect(w.inFlight(10).map((m) => [m.from, m.doomed])).toEqual([['b1.b', true]]);
     w.runUntil(100_000);

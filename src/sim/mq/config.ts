@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { fail } from '../kernel/assert.ts';
-import { configProblem, fields, flag, list, nodeRef, num, oneOf, positive, raftConfigShape, text } from '../raft/config.ts';
+import { checkKindConfig, fields, flag, kindConfigProblem, list, nodeRef, num, oneOf, positive, raftConfigShape, text } from '../raft/config.ts';
 import { READY_LANES_MAX } from './index.ts';
 
 /**
@@ -123,14 +122,10 @@ export const MQ_CONFIG_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   'mq-sink': sinkConfigSchema,
 };
 
-/** What is wrong with a node's config for its kind (`config.<field>: <what was expected>`), or null. */
 export function mqConfigProblem(kind: string, config: unknown): string | null {
-  const schema = MQ_CONFIG_SCHEMAS[kind];
-  return schema === undefined ? null : configProblem(schema, config);
+  return kindConfigProblem(MQ_CONFIG_SCHEMAS, kind, config);
 }
 
-/** Throws, naming the node and the field, when a node's config does not fit its kind (called from `boot`). */
 export function checkNodeConfig(kind: string, node: string, config: unknown): void {
-  const problem = mqConfigProblem(kind, config);
-  if (problem !== null) fail(`${kind} ${node}: ${problem}`);
+  checkKindConfig(MQ_CONFIG_SCHEMAS, kind, node, config);
 }

@@ -139,14 +139,22 @@ export const RAFT_CONFIG_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   'raft-client': raftClientConfigSchema,
 };
 
-/** What is wrong with a Raft node's config for its kind (`config.<field>: <what was expected>`), or null. */
-export function raftConfigProblem(kind: string, config: unknown): string | null {
-  const schema = RAFT_CONFIG_SCHEMAS[kind];
+/** What is wrong with a node's config for its kind among `schemas` (`config.<field>: <what was expected>`), or null. */
+export function kindConfigProblem(schemas: Readonly<Record<string, z.ZodType>>, kind: string, config: unknown): string | null {
+  const schema = schemas[kind];
   return schema === undefined ? null : configProblem(schema, config);
 }
 
-/** Throws, naming the node and the field, when a Raft node's config does not fit its kind (called from `boot`). */
-export function checkRaftConfig(kind: string, node: string, config: unknown): void {
-  const problem = raftConfigProblem(kind, config);
+/** Throws, naming the node and the field, when a node's config does not fit its kind (called from `boot`). */
+export function checkKindConfig(schemas: Readonly<Record<string, z.ZodType>>, kind: string, node: string, config: unknown): void {
+  const problem = kindConfigProblem(schemas, kind, config);
   if (problem !== null) fail(`${kind} ${node}: ${problem}`);
+}
+
+export function raftConfigProblem(kind: string, config: unknown): string | null {
+  return kindConfigProblem(RAFT_CONFIG_SCHEMAS, kind, config);
+}
+
+export function checkRaftConfig(kind: string, node: string, config: unknown): void {
+  checkKindConfig(RAFT_CONFIG_SCHEMAS, kind, node, config);
 }
