@@ -86,6 +86,7 @@ export interface ApmBooksState {
   rewrites: number;
   lateSamples: number;
   ended: boolean;
+  /** Samples in messages still queued at the end (unacknowledged, or not yet applied): `samplesPending`. */
   pending: number;
   checkedPoints: number;
 }
@@ -319,10 +320,10 @@ function windowWritten(s: ApmBooksState, e: TraceEvent, d: Record<string, unknow
 type Queued = Digest & { keys: Record<string, 1> | null; seen: SecondSets };
 
 /**
- * Samples still queued at the end, per point: not yet counted anywhere, and rightly so. Read from each partition's
- * most advanced live replica (its unacked messages, and produce entries it has not applied yet).
+ * The messages still queued at the end, with their partitions. Read from each partition's most advanced live replica
+ * (its unacked messages, and produce entries it has not applied yet).
  */
-function queuedDigests(s: ApmBooksState, view: CheckView): Record<string, Queued> {
+function queuedMessages(view: CheckView): { partition: string; data: unknown }[] {
   const best: Record<string, RaftMemory> = {};
   for (const id of view.nodeIds()) {
     const m = view.memory(id) as RaftMemory | null;
@@ -331,25 +332,31 @@ function queuedDigests(s: ApmBooksState, view: CheckView): Record<string, Queued
     const cur = best[name];
     if (!cur || m.commitIndex > cur.commitIndex || (m.commitIndex === cur.commitIndex && m.role === 'leader')) best[name] = m;
   }
-  const out: Record<string, Queued> = {};
+  const out: { partition: string; data: unknown }[] = [];
   for (const [partition, m] of Object.entries(best)) {
-    const add = (msg: MqMessage) => queuedSamples(s, out, partition, msg.data);
     const st = m.sm as PartitionState;
-    idForEach(st.msgs, (_id, x) => add(x.m));
+    idForEach(st.msgs, (_id, x) => void out.push({ partition, data: x.m.data }));
     // The log's first element is its base (index log[0].index); entries past lastApplied follow it.
     for (let k = m.lastApplied + 1 - m.log[0].index; k < m.log.length; k++) {
       const c = m.log[k].cmd as MqCommand | undefined;
-      if (c?.op === 'produce') for (const x of c.msgs) add(x);
+      if (c?.op === 'produce') for (const x of c.msgs) out.push({ partition, data: x.data });
     }
   }
   return out;
 }
 
+/** The queued samples of the written points in `need`, per point. */
+function queuedDigests(s: ApmBooksState, queued: readonly { partition: string; data: unknown }[], need: ReadonlySet<string>): Record<string, Queued> {
+  const out: Record<string, Queued> = {};
+  for (const q of queued) queuedSamples(s, out, q.partition, q.data, need);
+  return out;
+}
+
 /**
- * The samples of one queued message (of `partition`), each into the written points it belongs to, once per point.
+ * The samples of one queued message (of `partition`), each into the points of `need` it belongs to, once per point.
  * As in `book`, a tumbling query's point is looked up again only when the sample's window changes.
  */
-function queuedSamples(s: ApmBooksState, out: Record<string, Queued>, partition: string, data: unknown): void {
+function queuedSamples(s: ApmBooksState, out: Record<string, Queued>, partition: string, data: unknown, need: ReadonlySet<string>): void {
   const x = sampleColumns(data);
   if (x === null) return;
   const lastStart: number[] = [];
@@ -370,13 +377,13 @@ function queuedSamples(s: ApmBooksState, out: Record<string, Queued>, partition:
       if (q.slideUs !== q.windowUs) {
         if (index < 0) index = serverIndexOf(s.servers, server);
         if (!matches(s, qi, index, server)) continue;
-        for (const start of windowsOf(t, q.windowUs, q.slideUs)) queuedOne(s, queuedPoint(s, out, `${q.id}|${start}|${partition}`), server, index, t);
+        for (const start of windowsOf(t, q.windowUs, q.slideUs)) queuedOne(s, queuedPoint(out, `${q.id}|${start}|${partition}`, need), server, index, t);
         continue;
       }
       const start = Math.floor(t / q.windowUs) * q.windowUs;
       if (lastStart[qi] !== start) {
         lastStart[qi] = start;
-        lastPoint[qi] = queuedPoint(s, out, `${q.id}|${start}|${partition}`);
+        lastPoint[qi] = queuedPoint(out, `${q.id}|${start}|${partition}`, need);
       }
       // Most queued samples at the end belong to windows still open (never written, so never checked): skip them
       // before looking their server up.
@@ -389,8 +396,8 @@ function queuedSamples(s: ApmBooksState, out: Record<string, Queued>, partition:
 }
 
 /** The queued books of a written point, made on first use; null for a point never written (only those are checked). */
-function queuedPoint(s: ApmBooksState, out: Record<string, Queued>, key: string): Queued | null {
-  if (s.written[key] === undefined) return null;
+function queuedPoint(out: Record<string, Queued>, key: string, need: ReadonlySet<string>): Queued | null {
+  if (!need.has(key)) return null;
   return (out[key] ??= { ...newDigest(), keys: {}, seen: {} });
 }
 
@@ -422,22 +429,39 @@ function settle(s: ApmBooksState, view: CheckView, seq: number): Finding | null 
   s.ended = true;
   // Messages never acknowledged were still sent: they join `made`, what may have been counted.
   for (const id in s.unacked) book(s, s.unacked[id].partition, s.unacked[id].data, false);
-  const queued = queuedDigests(s, view);
-  for (const d of Object.values(queued)) s.pending += d.n;
-  const wrong: string[] = [];
-  let wrongCount = 0;
-  for (const [key, w] of Object.entries(s.written)) {
-    const truth = s.truth[key] ?? { digest: newDigest(), sum: 0, min: null, max: null, values: [], byKey: {} };
-    const q = queued[key];
-    const made = s.made[key] ?? { digest: newDigest(), byKey: {} };
-    const listed = truth.byKey !== null && made.byKey !== null && w.samples !== null && (q === undefined || q.keys !== null);
-    const problem = listed ? bySample(s, key, truth, made.byKey!, w, q?.keys ?? {}) : byDigest(s, key, truth, made.digest, w, q);
-    if (problem === null) continue;
-    wrongCount++;
-    if (wrong.length < EVIDENCE_MAX) wrong.push(problem);
+  const queued = queuedMessages(view);
+  for (const q of queued) s.pending += sampleColumns(q.data)?.value.length ?? 0;
+  // Most points settle without the queue: counted exactly what was acknowledged (by digest), or nothing missing (by
+  // sample). Only the others need what is still queued, which costs a walk over every queued sample.
+  const keys = Object.keys(s.written);
+  const problems = keys.map((key) => settlePoint(s, key, s.written[key], undefined, true));
+  const need = new Set(keys.filter((_, i) => problems[i] === undefined));
+  if (need.size > 0) {
+    const digests = queuedDigests(s, queued, need);
+    keys.forEach((key, i) => {
+      if (problems[i] === undefined) problems[i] = settlePoint(s, key, s.written[key], digests[key], false);
+    });
   }
+  const wrong = problems.filter((p): p is string => typeof p === 'string');
+  const wrongCount = wrong.length;
+  wrong.length = Math.min(wrong.length, EVIDENCE_MAX);
   if (wrongCount === 0) return null;
   return { message: `${wrongCount} written window point(s) disagree with the samples the queue acknowledged`, evidence: { seq, points: wrong } };
+}
+
+/**
+ * One written point against the books: its problem, or null. Without the queued samples (`first`), a point that
+ * would need them to be judged — some acknowledged sample missing, or counts that differ — is undefined: asked again
+ * with them.
+ */
+function settlePoint(s: ApmBooksState, key: string, w: Written, q: Queued | undefined, first: boolean): string | null | undefined {
+  const truth = s.truth[key] ?? { digest: newDigest(), sum: 0, min: null, max: null, values: [], byKey: {} };
+  const made = s.made[key] ?? { digest: newDigest(), byKey: {} };
+  const listed = truth.byKey !== null && made.byKey !== null && w.samples !== null && (q === undefined || q.keys !== null);
+  if (!first) return listed ? bySample(s, key, truth, made.byKey!, w, q?.keys ?? {}) : byDigest(s, key, truth, made.digest, w, q);
+  // Queued samples only excuse missing ones: a point fine without them is fine.
+  if (listed) return bySample(s, key, truth, made.byKey!, w, {}, true);
+  return exactlyAcked(s, key, truth, made.digest, w) ? recompute(s, key, truth, w) : undefined;
 }
 
 /**
@@ -445,12 +469,20 @@ function settle(s: ApmBooksState, view: CheckView, seq: number): Finding | null 
  * acknowledged one (then its aggregates are recomputed); otherwise its size must lie between the acknowledged samples
  * less the late and queued ones (a late or queued sample may be a copy of one counted) and all of them.
  */
+/**
+ * Whether a point counted exactly the acknowledged samples, none late and every sample sent acknowledged: then only
+ * its aggregates are left to check (a queued message may hold samples this point counted already: its other windows
+ * are still open).
+ */
+function exactlyAcked(s: ApmBooksState, key: string, truth: Books, made: Digest, w: Written): boolean {
+  const allAcked = made.n === truth.digest.n && made.a === truth.digest.a && made.b === truth.digest.b;
+  return !s.late[key]?.n && allAcked && truth.digest.n === w.digest.n && truth.digest.a === w.digest.a && truth.digest.b === w.digest.b;
+}
+
 function byDigest(s: ApmBooksState, key: string, truth: Books, made: Digest, w: Written, queued: Digest | undefined): string | null {
   const late = s.late[key];
   const allAcked = made.n === truth.digest.n && made.a === truth.digest.a && made.b === truth.digest.b;
-  // Exactly the acknowledged samples counted (a queued message may hold samples this point counted already: its
-  // other windows are still open): check the aggregates too.
-  if (!late?.n && allAcked && truth.digest.n === w.digest.n && truth.digest.a === w.digest.a && truth.digest.b === w.digest.b) return recompute(s, key, truth, w);
+  if (exactlyAcked(s, key, truth, made, w)) return recompute(s, key, truth, w);
   if (!late?.n && !queued?.n && allAcked) {
     if (truth.digest.n !== w.digest.n) return `${key}: counted ${w.digest.n} samples, ${truth.digest.n} were acknowledged for it`;
     return `${key}: counted ${w.digest.n} samples, as many as acknowledged, but not the same ones`;
@@ -461,7 +493,10 @@ function byDigest(s: ApmBooksState, key: string, truth: Books, made: Digest, w: 
 }
 
 /** Small points, sample by sample: nothing counted twice or unacknowledged, nothing missing unless late or queued. */
-function bySample(s: ApmBooksState, key: string, truth: Books, made: Record<string, number>, w: Written, queued: Record<string, 1>): string | null {
+function bySample(s: ApmBooksState, key: string, truth: Books, made: Record<string, number>, w: Written, queued: Record<string, 1>): string | null;
+/** …or, `undecided`, undefined where an acknowledged sample is missing (the queued samples may excuse it). */
+function bySample(s: ApmBooksState, key: string, truth: Books, made: Record<string, number>, w: Written, queued: Record<string, 1>, undecided: true): string | null | undefined;
+function bySample(s: ApmBooksState, key: string, truth: Books, made: Record<string, number>, w: Written, queued: Record<string, 1>, undecided = false): string | null | undefined {
   const byKey = truth.byKey!;
   const counted: Record<string, 1> = {};
   for (const k of w.samples!) {
@@ -471,7 +506,7 @@ function bySample(s: ApmBooksState, key: string, truth: Books, made: Record<stri
   }
   const late = s.lateSeen[key];
   const [missing] = Object.keys(byKey).filter((k) => !counted[k] && !queued[k] && !isLate(s, late, k));
-  if (missing !== undefined) return `${key}: ${missing} was acknowledged, neither counted nor late nor still queued (a window lost data)`;
+  if (missing !== undefined) return undecided ? undefined : `${key}: ${missing} was acknowledged, neither counted nor late nor still queued (a window lost data)`;
   const values = w.samples!.map((k) => made[k]);
   let sum = 0;
   for (const v of values) sum += v;
