@@ -465,11 +465,6 @@ function settlePoint(s: ApmBooksState, key: string, w: Written, q: Queued | unde
 }
 
 /**
- * Large points, by digest: where no sample of the point was late or still queued, the counted set must be exactly the
- * acknowledged one (then its aggregates are recomputed); otherwise its size must lie between the acknowledged samples
- * less the late and queued ones (a late or queued sample may be a copy of one counted) and all of them.
- */
-/**
  * Whether a point counted exactly the acknowledged samples, none late and every sample sent acknowledged: then only
  * its aggregates are left to check (a queued message may hold samples this point counted already: its other windows
  * are still open).
@@ -479,6 +474,11 @@ function exactlyAcked(s: ApmBooksState, key: string, truth: Books, made: Digest,
   return !s.late[key]?.n && allAcked && truth.digest.n === w.digest.n && truth.digest.a === w.digest.a && truth.digest.b === w.digest.b;
 }
 
+/**
+ * Large points, by digest: where no sample of the point was late or still queued, the counted set must be exactly the
+ * acknowledged one (then its aggregates are recomputed); otherwise its size must lie between the acknowledged samples
+ * less the late and queued ones (a late or queued sample may be a copy of one counted) and all of them.
+ */
 function byDigest(s: ApmBooksState, key: string, truth: Books, made: Digest, w: Written, queued: Digest | undefined): string | null {
   const late = s.late[key];
   const allAcked = made.n === truth.digest.n && made.a === truth.digest.a && made.b === truth.digest.b;

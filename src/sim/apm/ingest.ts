@@ -54,7 +54,8 @@ export interface IngestState {
   blockKeys: Record<string, string[]>;
   /** `keepMetrics` as a lookup (empty: keep all). */
   keep: Record<string, 1>;
-  counts: { accepted: number; refused: number; done: number; samplesKept: number; samplesDropped: number; blocks: number };
+  /** Publishes accepted and refused, samples kept and dropped, blocks flushed. How many were worked is derived (`workedBy`). */
+  counts: { accepted: number; refused: number; samplesKept: number; samplesDropped: number; blocks: number };
 }
 
 type Ctx = NodeContext;
@@ -78,7 +79,7 @@ export const apmIngest: NodeBehavior<IngestState, Partial<IngestConfig>> = {
     if (!(Number.isInteger(cfg.blockBuckets) && cfg.blockBuckets >= 1 && cfg.blockBuckets <= BLOCK_BUCKETS_MAX)) fail(`apm ingest: blockBuckets must be 1..${BLOCK_BUCKETS_MAX}`);
     const keep: Record<string, 1> = {};
     for (const m of cfg.keepMetrics) keep[m] = 1;
-    const counts = { accepted: 0, refused: 0, done: 0, samplesKept: 0, samplesDropped: 0, blocks: 0 };
+    const counts = { accepted: 0, refused: 0, samplesKept: 0, samplesDropped: 0, blocks: 0 };
     return { cfg, queue: [], busyUntil: 0, unpacking: [], refusing: false, blocks: {}, flushArmed: false, blockSeq: 0, blockKeys: {}, keep, counts };
   },
   view: (s, now) => ({ queue: queueAt(s, now), queueMax: s.cfg.queueMax, slowdown: s.cfg.slowdown, refusing: s.refusing, counts: { ...s.counts, done: workedBy(s, now) } }),
@@ -97,9 +98,20 @@ function queueAt(s: IngestState, now: Micros): number {
   return n;
 }
 
-/** Publishes worked by `now` (`counts.done` counts them when accepted). */
+/** Publishes worked by `now`: those accepted, less those still queued. */
 function workedBy(s: IngestState, now: Micros): number {
-  return s.counts.done - queueAt(s, now);
+  return s.counts.accepted - queueAt(s, now);
+}
+
+/** Whether ingestion keeps `metric` (some stored query reads it, or it keeps everything). */
+function keeps(s: IngestState, metric: string): boolean {
+  return s.cfg.keepMetrics.length === 0 || s.keep[metric] === 1;
+}
+
+/** Arms the flush of the blocks `blockMs` after the first sample joins them: when a publish's work is done. */
+function armFlush(s: IngestState, ctx: Ctx, doneAt: Micros): void {
+  ctx.setTimer('flush', doneAt - ctx.now + ms(s.cfg.blockMs));
+  s.flushArmed = true;
 }
 
 /** Forgets the finishing times already past: what is left is the queue. */
@@ -152,17 +164,16 @@ export function cpuUs(cfg: Pick<IngestConfig, 'unpackUs' | 'perSampleUs' | 'slow
 /**
  * What the work on a publish yields, done at `doneAt`: its kept samples published through the local producer — one MQ
  * message each, offered when the work is done, or (blocks) gathered into the next flush after it — and the metrics
- * no query reads dropped. Counted as accepted.
+ * no query reads dropped.
  */
 function work(s: IngestState, ctx: Ctx, p: Extract<ApmRpc, { kind: 'publish' }>, doneAt: Micros): void {
   assert(p.metrics.length === p.values.length, 'a publish has one value per metric');
-  const keepAll = s.cfg.keepMetrics.length === 0;
   const blocks = s.cfg.blockMs > 0;
   const msgs: { topic: string; key: string; bytes: number; data: SamplePayload }[] | null = blocks ? null : [];
   let kept = 0;
   for (let i = 0; i < p.metrics.length; i++) {
     const metric = p.metrics[i];
-    if (!keepAll && s.keep[metric] !== 1) continue;
+    if (!keeps(s, metric)) continue;
     kept++;
     if (msgs === null) continue;
     const { topic, key } = topicOf(s.cfg.topics, p.server, metric);
@@ -177,14 +188,9 @@ function work(s: IngestState, ctx: Ctx, p: Extract<ApmRpc, { kind: 'publish' }>,
   }
   if (msgs === null && kept > 0) {
     s.unpacking.push({ doneAt, body: p });
-    // The blocks are flushed `blockMs` after the first sample joins them: when this publish's work is done.
-    if (!s.flushArmed) {
-      ctx.setTimer('flush', doneAt - ctx.now + ms(s.cfg.blockMs));
-      s.flushArmed = true;
-    }
+    if (!s.flushArmed) armFlush(s, ctx, doneAt);
   }
   if (kept > 0) ctx.count('apm.ingestedSamples', kept);
-  s.counts.done++;
   s.counts.samplesKept += kept;
   s.counts.samplesDropped += dropped;
 }
@@ -225,13 +231,12 @@ function addToBlock(s: IngestState, key: string, p: Extract<ApmRpc, { kind: 'pub
 function flush(s: IngestState, ctx: Ctx): void {
   // The publishes whose work is done join the blocks, in order; the rest wait for the next flush.
   let k = 0;
-  const keepAll = s.cfg.keepMetrics.length === 0;
   for (; k < s.unpacking.length && s.unpacking[k].doneAt <= ctx.now; k++) {
     const p = s.unpacking[k].body;
     const bucket = bucketOf(p.server, s.cfg.blockBuckets);
     for (let i = 0; i < p.metrics.length; i++) {
       const metric = p.metrics[i];
-      if (keepAll || s.keep[metric] === 1) addToBlock(s, blockKeysOf(s, p.server, metric)[bucket], p, i);
+      if (keeps(s, metric)) addToBlock(s, blockKeysOf(s, p.server, metric)[bucket], p, i);
     }
   }
   if (k > 0) s.unpacking.splice(0, k);
@@ -244,10 +249,7 @@ function flush(s: IngestState, ctx: Ctx): void {
   }
   s.blocks = {};
   s.flushArmed = false;
-  if (s.unpacking.length > 0) {
-    ctx.setTimer('flush', s.unpacking[0].doneAt - ctx.now + ms(s.cfg.blockMs));
-    s.flushArmed = true;
-  }
+  if (s.unpacking.length > 0) armFlush(s, ctx, s.unpacking[0].doneAt);
   if (msgs.length === 0) return;
   s.counts.blocks += msgs.length;
   let bytes = OFFER_HEADER_BYTES;
